@@ -1,0 +1,44 @@
+// Options for opening a database, writing and reading.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace streamdb {
+
+class Env;
+class Snapshot;
+
+enum class Compression {
+  kNone,
+  kZstd,  // per stored block; a block that does not shrink is stored as is
+};
+
+struct Options {
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+  // Fixed when the database is created; opening an existing database uses what it was created
+  // with, and a mismatch in encryption is an error.
+  Compression compression = Compression::kNone;
+  int zstd_level = 3;
+  // Non-empty: encrypt at rest (XChaCha20-Poly1305, key from the passphrase by Argon2id).
+  // Opening an encrypted database with a wrong passphrase fails with a clear error.
+  std::string passphrase;
+  // File-system seam; nullptr means the real POSIX file system. Not owned.
+  Env* env = nullptr;
+  // Threads serving get_async()/get_future().
+  int async_threads = 2;
+};
+
+struct WriteOptions {
+  // true: the call returns after the commit is on stable storage (fdatasync), sharing the sync
+  // with concurrent writers (group commit). false: durable at the next flush() or synced write.
+  bool sync = true;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot (from DB::get_snapshot); nullptr reads the latest state.
+  const Snapshot* snapshot = nullptr;
+};
+
+}  // namespace streamdb
