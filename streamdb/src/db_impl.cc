@@ -112,11 +112,9 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   db->next_seq_ = rec->last_seq + 1;
   db->open_notes_ = std::move(rec->notes);
   db->publish(std::move(rec->state), rec->last_seq);
-  if (rec->last_seq != *required) {
-    s = internal::write_committed_seq(env, dir, rec->last_seq);
-    if (!s.ok()) return ctx(s);
-  }
-  db->committed_file_seq_ = rec->last_seq;
+  // COMMITTED is rewritten at the next clean close; until then the old value is still a true
+  // lower bound, and skipping the write keeps opening after a crash to one round of fsyncs.
+  db->committed_file_seq_ = *required;
   db->pool_ = std::make_unique<internal::AsyncPool>(options.async_threads);
   return db;
 }

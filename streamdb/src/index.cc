@@ -75,6 +75,13 @@ Status IndexState::unbind(const std::string& path) {
   return {};
 }
 
+void IndexState::add_doc(const DocPtr& doc) {
+  live_bytes_ += doc->size;
+  for (const std::string& p : doc->paths)
+    by_suffix_.set(reversed(p), Unit{});
+  store(doc);
+}
+
 void IndexState::relocate(const Guid& guid, std::shared_ptr<const std::vector<BlockRef>> blocks) {
   const DocPtr* found = by_guid_.find(guid);
   if (found == nullptr) return;

@@ -77,6 +77,8 @@ class IndexState {
   void put_doc(const std::string& path, const std::shared_ptr<Doc>& doc);
   Status bind(const std::string& path, const Guid& guid);
   Status unbind(const std::string& path);
+  // Adds a document with all of its paths (none of them bound yet); for bulk loading.
+  void add_doc(const DocPtr& doc);
   // Compaction moved a document's blocks; content and paths are unchanged.
   void relocate(const Guid& guid, std::shared_ptr<const std::vector<BlockRef>> blocks);
 

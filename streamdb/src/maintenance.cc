@@ -63,6 +63,7 @@ Result<VerifyReport> DB::Impl::verify() {
     return true;
   });
   if (!io.ok()) return io;
+  report.notes = open_notes_;
   return report;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "coding.h"
 #include "hash.h"
@@ -234,6 +235,64 @@ std::uint64_t first_bad_tail_block(const SegmentMap& segments, const std::vector
   return cut;
 }
 
+// Replays ops into plain hash maps; the persistent index is built once at the end. Same rules
+// as IndexState::apply, without the cost of a new index version per op.
+class ReplayState {
+ public:
+  Status apply(const IndexOp& op) {
+    if (const auto* put = std::get_if<PutDocOp>(&op)) {
+      if (path_doc_.count(put->path) != 0) (void)unbind(put->path);
+      Entry& e = docs_[put->doc->guid];
+      e.doc = put->doc;
+      e.paths = {put->path};
+      path_doc_[put->path] = put->doc->guid;
+      return {};
+    }
+    if (const auto* b = std::get_if<BindOp>(&op)) {
+      auto it = docs_.find(b->guid);
+      if (it == docs_.end()) return Status::not_found("no document " + b->guid.to_string());
+      auto bound = path_doc_.find(b->path);
+      if (bound != path_doc_.end()) {
+        if (bound->second == b->guid) return {};
+        ARCHIBALD_RETURN_IF_ERROR(unbind(b->path));
+      }
+      docs_[b->guid].paths.push_back(b->path);
+      path_doc_[b->path] = b->guid;
+      return {};
+    }
+    return unbind(std::get<UnbindOp>(op).path);
+  }
+
+  IndexState build() {
+    IndexState state;
+    for (auto& [guid, e] : docs_) {
+      e.doc->paths = std::move(e.paths);
+      std::sort(e.doc->paths.begin(), e.doc->paths.end());
+      state.add_doc(e.doc);
+    }
+    return state;
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<Doc> doc;
+    std::vector<std::string> paths;
+  };
+
+  Status unbind(const std::string& path) {
+    auto it = path_doc_.find(path);
+    if (it == path_doc_.end()) return Status::not_found(path + ": no such path");
+    Entry& e = docs_[it->second];
+    e.paths.erase(std::find(e.paths.begin(), e.paths.end(), path));
+    if (e.paths.empty()) docs_.erase(it->second);
+    path_doc_.erase(it);
+    return {};
+  }
+
+  std::unordered_map<std::string, Guid> path_doc_;
+  std::map<Guid, Entry> docs_;
+};
+
 }  // namespace
 
 std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
@@ -317,9 +376,10 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   };
 
   std::uint64_t seq = checkpoint != nullptr ? checkpoint->id : 0;
+  ReplayState replay;
   for (const ChunkRec* c : chunks) {
     for (const IndexOp& op : c->ops) {
-      Status s = out.state.apply(op);
+      Status s = replay.apply(op);
       if (!s.ok())
         return Status::corruption("checkpoint " + std::to_string(seq) +
                                   " is inconsistent: " + s.message());
@@ -333,7 +393,7 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
                                 describe_damage(prev_pos, c->pos) + ")");
     }
     for (const IndexOp& op : c->ops) {
-      Status s = out.state.apply(op);
+      Status s = replay.apply(op);
       if (!s.ok())
         return Status::corruption("commit " + std::to_string(c->seq) +
                                   " is inconsistent: " + s.message());
@@ -346,6 +406,7 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
                               " were durable but the log ends at commit " + std::to_string(seq) +
                               " (" + describe_damage(prev_pos, kNoCut) + ")");
   }
+  out.state = replay.build();
   out.last_seq = seq;
   for (const Damage& d : scan.damages_) {
     if (d.pos < cut)

@@ -12,8 +12,8 @@
 //    after it in order. Commit sequence numbers must be contiguous: a gap means a damaged
 //    commit below W, and that is reported as corruption (naming the file and offset) rather
 //    than silently returning older data.
-// 4. The COMMITTED file records the last sequence number known durable at the last clean close
-//    or open; a log ending before it was truncated or damaged, which is reported too.
+// 4. The COMMITTED file records the last sequence number known durable at the last clean
+//    close; a log ending before it was truncated or damaged, which is reported too.
 #pragma once
 
 #include <cstdint>
