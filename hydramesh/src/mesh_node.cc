@@ -74,7 +74,15 @@ Status open_jack(NodeState& s) {
                                     static_cast<jack_options_t>(options), &status, server.c_str());
   const std::string server_name = server.empty() ? "default" : server;
   if (s.client == nullptr) {
-    if (status & JackNameNotUnique) {
+    // jack2 does not always set JackNameNotUnique; a second client with a unique name tells
+    // whether the server is there and so the name is the problem.
+    const std::string probe_name = "hydramesh-check-" + std::to_string(getpid());
+    jack_client_t* probe = jack_client_open(
+        probe_name.c_str(),
+        static_cast<jack_options_t>(JackNoStartServer | (server.empty() ? 0 : JackServerName)),
+        nullptr, server.c_str());
+    if (probe != nullptr || (status & JackNameNotUnique)) {
+      if (probe != nullptr) jack_client_close(probe);
       return Status::busy("JACK client name '" + s.config.jack_client_name +
                           "' is taken on server '" + server_name +
                           "' (another hydrameshd?); set 'jack-client-name'");
