@@ -14,6 +14,7 @@
 #include "audio_setup/checks.h"
 #include "audio_setup/latency.h"
 #include "audio_setup/rtl.h"
+#include "audio_setup/tuning.h"
 
 namespace {
 
@@ -27,6 +28,9 @@ constexpr const char* kUsage =
     "  latency    scheduling latency, cyclictest-style (SCHED_FIFO threads per CPU)\n"
     "  rtl        round-trip latency of a loop of JACK ports\n"
     "  xruns      count the xruns of the running JACK/PipeWire graph\n"
+    "  apply      fix findings with drop-in files and runtime writes (--dry-run: only show)\n"
+    "  rollback   undo everything apply did, from its journal\n"
+    "  nix        print a NixOS module snippet that fixes the findings\n"
     "  --help     this text; 'audio-setup COMMAND --help' lists a command's flags\n";
 
 int usage_error(const std::string& message) {
@@ -207,6 +211,86 @@ int run_xruns(const std::vector<const char*>& argv) {
   return 0;
 }
 
+// Shared by apply, rollback and nix: --root and --help, the root validated.
+bool parse_root_flags(const char* name, const char* usage, const std::vector<const char*>& argv,
+                      std::string* root_dir, bool* dry_run, int* exit_status) {
+  FlagParser flags(std::string("audio-setup ") + name);
+  bool help = false;
+  flags.add_string("--root", root_dir, "act on the system mounted at DIR (default /)", "DIR");
+  if (dry_run != nullptr) flags.add_bool("--dry-run", dry_run, "print every change, touch nothing");
+  if (!parse_flags(flags, argv, &help, exit_status)) return false;
+  if (help) {
+    std::cout << usage << flags.help();
+    *exit_status = 0;
+    return false;
+  }
+  if (Status s = audio_setup::SystemRoot(*root_dir).validate(); !s.ok()) {
+    *exit_status = usage_error(s.message());
+    return false;
+  }
+  return true;
+}
+
+int run_apply(const std::vector<const char*>& argv) {
+  std::string root_dir = "/";
+  bool dry_run = false;
+  int status = 0;
+  if (!parse_root_flags("apply", "usage: audio-setup apply [--dry-run] [--root DIR]\n", argv,
+                        &root_dir, &dry_run, &status)) {
+    return status;
+  }
+  audio_setup::SystemRoot root(root_dir);
+  audio_setup::CheckReport report = audio_setup::run_checks(root);
+  if (audio_setup::is_nixos(root)) {
+    std::cerr << "audio-setup: NixOS keeps /etc immutable; apply changes nothing. Add this to "
+                 "your configuration instead (printed below) and run nixos-rebuild switch.\n";
+    std::cout << audio_setup::nix_snippet(root, report);
+    return audio_setup::kExitError;
+  }
+  audio_setup::Plan plan = audio_setup::plan_fixes(root, report);
+  std::cout << audio_setup::describe_plan(plan, dry_run);
+  if (dry_run || plan.changes.empty()) return 0;
+  if (Status s = audio_setup::apply_changes(root, plan); !s.ok()) {
+    std::cerr << "audio-setup: apply stopped: " << s.message()
+              << " (audio-setup rollback undoes what was done)\n";
+    return audio_setup::kExitError;
+  }
+  std::cout << "applied " << plan.changes.size() << " change(s); journal "
+            << audio_setup::kJournalPath << "; undo with: audio-setup rollback\n";
+  return 0;
+}
+
+int run_rollback(const std::vector<const char*>& argv) {
+  std::string root_dir = "/";
+  int status = 0;
+  if (!parse_root_flags("rollback", "usage: audio-setup rollback [--root DIR]\n", argv, &root_dir,
+                        nullptr, &status)) {
+    return status;
+  }
+  int restored = 0;
+  if (Status s = audio_setup::rollback(audio_setup::SystemRoot(root_dir), &restored); !s.ok()) {
+    return operational_error(s);
+  }
+  if (restored == 0) {
+    std::cout << "nothing to roll back: no journal at " << audio_setup::kJournalPath << "\n";
+  } else {
+    std::cout << "restored " << restored << " path(s) to their state before apply\n";
+  }
+  return 0;
+}
+
+int run_nix(const std::vector<const char*>& argv) {
+  std::string root_dir = "/";
+  int status = 0;
+  if (!parse_root_flags("nix", "usage: audio-setup nix [--root DIR]\n", argv, &root_dir, nullptr,
+                        &status)) {
+    return status;
+  }
+  audio_setup::SystemRoot root(root_dir);
+  std::cout << audio_setup::nix_snippet(root, audio_setup::run_checks(root));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -225,10 +309,8 @@ int main(int argc, char** argv) {
   for (int i = first; i < argc; ++i)
     rest.push_back(argv[i]);
   const std::map<std::string, std::function<int(const std::vector<const char*>&)>> commands = {
-      {"check", run_check},
-      {"latency", run_latency},
-      {"rtl", run_rtl},
-      {"xruns", run_xruns},
+      {"check", run_check}, {"latency", run_latency},   {"rtl", run_rtl}, {"xruns", run_xruns},
+      {"apply", run_apply}, {"rollback", run_rollback}, {"nix", run_nix},
   };
   auto it = commands.find(command);
   if (it == commands.end()) {

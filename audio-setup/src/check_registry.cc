@@ -5,17 +5,17 @@
 namespace audio_setup {
 namespace {
 
-const NixSetting kMusnix{"musnix.enable", "true", false};
-const NixSetting kMusnixRt{"musnix.kernel.realtime", "true", false};
+const NixSetting kMusnix{"musnix.enable", "true"};
+const NixSetting kMusnixRt{"musnix.kernel.realtime", "true"};
 
 NixSetting boot_param(const std::string& p) {
-  return {"boot.kernelParams", "\"" + p + "\"", true};
+  return {"boot.kernelParams", "\"" + p + "\"", NixKind::kListItem};
 }
 NixSetting sysctl(const std::string& key, const std::string& v) {
-  return {"boot.kernel.sysctl.\"" + key + "\"", v, false};
+  return {"boot.kernel.sysctl.\"" + key + "\"", v};
 }
 NixSetting udev_rule(const std::string& rule) {
-  return {"services.udev.extraRules", rule, true};
+  return {"services.udev.extraRules", rule, NixKind::kLine};
 }
 
 std::vector<CheckSpec> build() {
@@ -61,7 +61,7 @@ std::vector<CheckSpec> build() {
        "usermod -aG audio \"$USER\"; log in again",
        check_audio_group,
        false,
-       {{"users.users.\"<user>\".extraGroups", "\"audio\"", true}}},
+       {{"users.users.\"<user>\".extraGroups", "\"audio\"", NixKind::kListItem}}},
       {"sched_fifo_trial",
        "SCHED_FIFO works",
        "pthread_setschedparam on a throwaway thread",
@@ -102,7 +102,7 @@ std::vector<CheckSpec> build() {
        "cpupower frequency-set -g performance)",
        check_cpu_governor,
        false,
-       {{"powerManagement.cpuFreqGovernor", "\"performance\"", false}}},
+       {{"powerManagement.cpuFreqGovernor", "\"performance\"", NixKind::kAssign}}},
       {"smt",
        "Simultaneous multithreading",
        "/sys/devices/system/cpu/smt/active",
@@ -157,7 +157,7 @@ std::vector<CheckSpec> build() {
        "chrt -f -p 90 <pid of irq/N-snd...> (or install rtirq-init)",
        check_irq_thread_priority,
        false,
-       {{"musnix.rtirq.enable", "true", false}}},
+       {{"musnix.rtirq.enable", "true", NixKind::kAssign}}},
       {"kernel_config",
        "Kernel configuration found",
        "/proc/config.gz, /boot/config-<release>, /lib/modules/<release>/config",
@@ -218,7 +218,7 @@ std::vector<CheckSpec> build() {
        "Add mitigations=off to GRUB_CMDLINE_LINUX (security trade-off); update-grub",
        check_mitigations,
        false,
-       {{"boot.kernelParams", "\"mitigations=off\"", true, true}}},
+       {{"boot.kernelParams", "\"mitigations=off\"", NixKind::kListItem, true}}},
       {"rt_throttling",
        "RT throttling",
        "/proc/sys/kernel/sched_rt_runtime_us, /proc/sys/kernel/sched_rt_period_us",
@@ -327,7 +327,8 @@ std::vector<CheckSpec> build() {
        "/etc/udev/rules.d/90-audio-setup.rules",
        check_rtc_max_user_freq,
        false,
-       {{"boot.postBootCommands", "echo 2048 > /sys/class/rtc/rtc0/max_user_freq", true}}},
+       {{"boot.postBootCommands", "echo 2048 > /sys/class/rtc/rtc0/max_user_freq",
+         NixKind::kLine}}},
       {"hpet_max_user_freq",
        "HPET max user frequency",
        "/proc/sys/dev/hpet/max-user-freq",
@@ -346,7 +347,7 @@ std::vector<CheckSpec> build() {
        "Start jackd with -R (default) as a member of audio; for PipeWire install rtkit",
        check_audio_server_rt,
        false,
-       {{"security.rtkit.enable", "true", false}}},
+       {{"security.rtkit.enable", "true", NixKind::kAssign}}},
       {"audio_server_quantum",
        "Audio server period (quantum)",
        "/proc/<jackd>/cmdline (-p, -r), /usr/share/pipewire/pipewire.conf, "
@@ -361,8 +362,7 @@ std::vector<CheckSpec> build() {
        false,
        {{"services.pipewire.extraConfig.pipewire.\"92-low-latency\"",
          "{ \"context.properties\" = { \"default.clock.quantum\" = 64; "
-         "\"default.clock.min-quantum\" = 64; }; }",
-         false}}},
+         "\"default.clock.min-quantum\" = 64; }; }"}}},
   };
 }
 

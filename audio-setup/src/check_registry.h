@@ -33,12 +33,16 @@ inline Evaluation na(std::string observed) {
 
 using CheckFn = Evaluation (*)(const CheckContext&);
 
-// One setting for the NixOS snippet: `path = value;`, or, when list_item, an element of the
-// list option `path` (merged with the other checks' elements).
+// How a NixSetting enters the snippet: `path = value;`, an element of the list option `path`
+// (merged with other checks' elements), or a line of the multi-line string option `path`.
+enum class NixKind { kAssign, kListItem, kLine };
+
+// One setting for the NixOS snippet. value is a Nix expression, except for kLine, where it is
+// the raw text of the line.
 struct NixSetting {
   std::string path;
   std::string value;
-  bool list_item = false;
+  NixKind kind = NixKind::kAssign;
   // A trade-off the user must choose (mitigations=off): printed as a comment, not set.
   bool commented = false;
 };

@@ -158,8 +158,11 @@ Evaluation check_transparent_hugepages(const CheckContext& ctx) {
   std::string t = trim(*text);
   std::size_t open = t.find('[');
   std::size_t close = t.find(']', open);
-  if (open == std::string::npos || close == std::string::npos) return na(path + " = " + t);
-  std::string mode = t.substr(open + 1, close - open - 1);
+  // The kernel shows "always [madvise] never"; a tree written by apply holds the bare choice.
+  std::string mode = open != std::string::npos && close != std::string::npos
+                         ? t.substr(open + 1, close - open - 1)
+                         : t;
+  if (mode != "always" && mode != "madvise" && mode != "never") return na(path + " = " + t);
   if (mode == "always") {
     return warn(path + " = always: page faults and khugepaged compaction stall threads");
   }

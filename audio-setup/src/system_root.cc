@@ -217,7 +217,9 @@ Status SystemRoot::remove(const std::string& path) const {
 }
 
 Status SystemRoot::remove_empty_directory(const std::string& path) const {
-  if (::rmdir(host_path(path).c_str()) != 0 && errno != ENOENT) {
+  // A directory someone else has put files into since is left alone.
+  if (::rmdir(host_path(path).c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY &&
+      errno != EEXIST) {
     return errno_status("rmdir " + path, errno);
   }
   return {};

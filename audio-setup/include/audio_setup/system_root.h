@@ -59,6 +59,7 @@ class SystemRoot {
   archibald::Status write(const std::string& path, const std::string& contents,
                           std::vector<std::string>* created_dirs = nullptr) const;
   archibald::Status remove(const std::string& path) const;
+  // Removes path when it is an empty directory; OK when absent or not empty.
   archibald::Status remove_empty_directory(const std::string& path) const;
 
  private:
