@@ -17,9 +17,11 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-std::string store_names() {
+// Comma-separated names of the stores compiled in (only_default: of those run by default).
+std::string store_names(bool only_default) {
   std::string names;
   for (const StoreKind& kind : available_stores()) {
+    if (only_default && !kind.in_default_run) continue;
     names += (names.empty() ? "" : ",") + std::string(kind.name);
   }
   return names;
@@ -36,11 +38,11 @@ Result<std::vector<const StoreKind*>> parse_stores(const std::string& text) {
       return Status::invalid_argument(
           "--stores: streamdb is not built into this program (the StreamDB engine was not "
           "part of the build); have: " +
-          store_names());
+          store_names(false));
     }
     if (found == nullptr) {
       return Status::invalid_argument("--stores: unknown store '" + name +
-                                      "' (have: " + store_names() + ")");
+                                      "' (have: " + store_names(false) + ")");
     }
     bool duplicate = false;
     for (const StoreKind* s : stores)
@@ -75,7 +77,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
   CommandLine line;
   BenchConfig& config = line.config;
   std::int64_t rounds = 3;
-  std::string stores = store_names();
+  std::string stores = store_names(true);
   std::string workloads = "a,b,c,d,e";
   archibald::FlagParser flags("streamdb_bench");
   flags.add_bool("--help", &line.help, "print this help", "-h");
@@ -84,8 +86,10 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
                    "scratch directories are made and removed inside DIR (default /tmp)", "DIR");
   flags.add_string("--json", &config.json_path, "also write the results as JSON to FILE", "FILE");
   flags.add_bool("--quick", &config.quick, "tiny sizes (smoke test), not a measurement");
-  flags.add_string("--stores", &stores, "comma-separated stores (default: " + store_names() + ")",
-                   "LIST");
+  flags.add_string(
+      "--stores", &stores,
+      "comma-separated stores of " + store_names(false) + " (default: " + store_names(true) + ")",
+      "LIST");
   flags.add_string("--workloads", &workloads,
                    "comma-separated workloads: a/load b/read c/list d/small_write e/stream "
                    "(default: all)",

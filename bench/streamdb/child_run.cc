@@ -33,14 +33,24 @@ Result<Metrics> measure(const StoreKind& kind, WorkloadId id, const BenchSizes& 
   ARCHIBALD_RETURN_IF_ERROR(workload->prepare(**store).with_context("prepare"));
   ARCHIBALD_RETURN_IF_ERROR(reset_peak_rss());
   Result<std::uint64_t> baseline = read_proc_status_kib("VmRSS");
+  Result<std::uint64_t> anon_before = read_proc_status_kib("RssAnon");
+  Result<std::uint64_t> file_before = read_proc_status_kib("RssFile");
   if (!baseline.ok()) return baseline.status();
   Result<Metrics> metrics = workload->run(**store);
   if (!metrics.ok()) return metrics.status();
   Result<std::uint64_t> peak = read_proc_status_kib("VmHWM");
   if (!peak.ok()) return peak.status();
-  (*metrics)["baseline_rss_mib"] = static_cast<double>(*baseline) / 1024.0;
-  (*metrics)["peak_rss_mib"] =
-      (static_cast<double>(*peak) - static_cast<double>(*baseline)) / 1024.0;
+  auto mib = [](std::uint64_t kib) { return static_cast<double>(kib) / 1024.0; };
+  (*metrics)["baseline_rss_mib"] = mib(*baseline);
+  (*metrics)["peak_rss_mib"] = mib(*peak) - mib(*baseline);
+  // Where the memory is at the end, above the baseline: heap and anonymous maps versus file
+  // pages mapped into the process (an mmap store's reads show up there, not in its heap).
+  Result<std::uint64_t> anon_after = read_proc_status_kib("RssAnon");
+  Result<std::uint64_t> file_after = read_proc_status_kib("RssFile");
+  if (anon_before.ok() && anon_after.ok() && file_before.ok() && file_after.ok()) {
+    (*metrics)["end_rss_anon_mib"] = mib(*anon_after) - mib(*anon_before);
+    (*metrics)["end_rss_file_mib"] = mib(*file_after) - mib(*file_before);
+  }
   return metrics;
 }
 

@@ -142,7 +142,7 @@ std::vector<BarResult> evaluate_bars(const BenchResults& results) {
 std::string format_report(const BenchResults& results, const std::vector<BarResult>& bars) {
   const BenchConfig& config = results.config;
   constexpr std::size_t kLabelWidth = 34;
-  constexpr std::size_t kColumnWidth = 11;
+  constexpr std::size_t kColumnWidth = 13;
   std::string out = "StreamDB benchmark: medians of " + std::to_string(config.rounds) +
                     " round(s)" + (config.quick ? ", --quick sizes" : "") + "\n\n";
   out += pad("", kLabelWidth, false);

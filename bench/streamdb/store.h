@@ -75,6 +75,7 @@ struct StoreKind {
   std::string_view durability;  // the setting that makes a commit durable
   std::string_view streaming;   // how workload (e) streams a document in and out
   bool can_list;                // false: workload (c) is skipped (the raw-file baseline)
+  bool in_default_run;          // false: measured only when named in --stores
   // Opens a new store in dir, an existing empty directory the store owns until it is closed.
   Result<std::unique_ptr<Store>> (*open)(const std::string& dir);
 };
@@ -85,6 +86,7 @@ std::span<const StoreKind> available_stores();
 // The adapters (one source file each).
 Result<std::unique_ptr<Store>> open_lmdb_store(const std::string& dir);
 Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& dir);
+Result<std::unique_ptr<Store>> open_rocksdb_blob_store(const std::string& dir);
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& dir);
 Result<std::unique_ptr<Store>> open_raw_file_store(const std::string& dir);
 Result<std::unique_ptr<Store>> open_streamdb_store(const std::string& dir);

@@ -89,8 +89,8 @@ class StreamdbBenchSmoke : public ::testing::Test {
 TEST_F(StreamdbBenchSmoke, QuickRunReportsEveryStoreAndWorkload) {
   fs::path scratch = dir_ / "scratch";
   fs::path json_path = dir_ / "results.json";
-  ProgramRun r =
-      run({"--quick", "--rounds", "2", "--dir", scratch.string(), "--json", json_path.string()});
+  ProgramRun r = run({"--quick", "--rounds", "2", "--stores", STREAMDB_BENCH_STORES, "--dir",
+                      scratch.string(), "--json", json_path.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
 
   nlohmann::json j = nlohmann::json::parse(read_file(json_path), nullptr, false);
