@@ -176,7 +176,7 @@ std::string format_report(const BenchResults& results, const std::vector<BarResu
     }
   }
 
-  if (has_subject(results)) {
+  if (has_subject(results) && config.stores.size() > 1) {
     out += "\nStreamDB relative to each store (>1 = StreamDB better; latencies inverted)\n";
     out += pad("", kLabelWidth, false);
     for (const StoreKind* store : config.stores) {
