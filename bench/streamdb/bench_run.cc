@@ -1,0 +1,97 @@
+#include "bench_run.h"
+
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "child_run.h"
+#include "stats.h"
+
+namespace streamdb_bench {
+
+Metrics Cell::medians() const {
+  std::map<std::string, std::vector<double>> values;
+  for (const Metrics& round : rounds) {
+    for (const auto& [key, value] : round)
+      values[key].push_back(value);
+  }
+  Metrics result;
+  for (const auto& [key, list] : values)
+    result[key] = median(list);
+  return result;
+}
+
+const Cell* BenchResults::find(std::string_view store, WorkloadId workload) const {
+  for (const Cell& cell : cells) {
+    if (cell.store->name == store && cell.workload == workload) return &cell;
+  }
+  return nullptr;
+}
+
+bool BenchResults::has_errors() const {
+  for (const Cell& cell : cells) {
+    if (!cell.errors.empty()) return true;
+  }
+  return false;
+}
+
+Result<BenchResults> run_benchmark(const BenchConfig& config, std::ostream& progress) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(config.dir, ec);
+  if (ec) return Status::io_error("--dir " + config.dir + ": " + ec.message());
+  std::string pattern = (fs::path(config.dir) / "streamdb_bench.XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return Status::from_errno("--dir " + config.dir + ": cannot make a scratch directory", errno);
+  }
+  const fs::path run_dir = pattern;
+
+  BenchResults results;
+  results.config = config;
+  for (const StoreKind* store : config.stores) {
+    for (WorkloadId id : config.workloads) {
+      Cell cell;
+      cell.store = store;
+      cell.workload = id;
+      cell.skipped = workload_info(id).needs_listing && !store->can_list;
+      results.cells.push_back(std::move(cell));
+    }
+  }
+
+  for (int round = 1; round <= config.rounds; ++round) {
+    for (Cell& cell : results.cells) {
+      if (cell.skipped) continue;
+      const WorkloadInfo& info = workload_info(cell.workload);
+      fs::path dir = run_dir / (std::string(cell.store->name) + "-" + info.letter + "-r" +
+                                std::to_string(round));
+      fs::create_directory(dir, ec);
+      Clock::time_point start = Clock::now();
+      Result<Metrics> metrics =
+          ec ? Result<Metrics>(Status::io_error(dir.string() + ": " + ec.message()))
+             : run_in_child(*cell.store, cell.workload, config.sizes, dir.string());
+      fs::remove_all(dir, ec);
+      char line[160];
+      std::snprintf(line, sizeof line, "round %d/%d  %-9s (%c) %-12s %7.1f s  %s", round,
+                    config.rounds, std::string(cell.store->name).c_str(), info.letter,
+                    std::string(info.name).c_str(), seconds_between(start, Clock::now()),
+                    metrics.ok() ? "ok" : "FAILED");
+      progress << line << '\n';
+      if (metrics.ok()) {
+        cell.rounds.push_back(std::move(metrics).value());
+      } else {
+        progress << "  " << metrics.status().message() << '\n';
+        cell.errors.push_back(metrics.status().message());
+      }
+      progress.flush();
+    }
+  }
+  fs::remove_all(run_dir, ec);
+  if (ec)
+    progress << "warning: could not remove " << run_dir.string() << ": " << ec.message() << '\n';
+  return results;
+}
+
+}  // namespace streamdb_bench
