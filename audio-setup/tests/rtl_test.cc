@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -79,6 +80,8 @@ TEST(Rtl, AgreesWithJackIodelayOnTheSameLoopWithinOneFrame) {
 
   double theirs = jack_iodelay_frames(server.name(), 4.0);
   ASSERT_FALSE(std::isnan(theirs)) << "jack_iodelay printed no measurement";
+  std::cout << "round trip: audio-setup " << ours << " frames, jack_iodelay " << theirs
+            << " frames\n";
   EXPECT_NEAR(ours, theirs, 1.0) << "audio-setup " << ours << " vs jack_iodelay " << theirs;
 }
 
