@@ -98,6 +98,13 @@ TEST(Rtl, GivesUpWithAClearMessageWhenNothingReturns) {
   EXPECT_NE(r.out.find("no signal returned from system:capture_1 within 3 s"), std::string::npos)
       << r.out;
   EXPECT_LT(took, 8.0);
+
+  // A timeout too short for one measurement window says so instead of blaming the loop.
+  r = run_cli("rtl --server " + server.name() +
+                  " --out system:playback_1 --in system:capture_1 --timeout 1",
+              true);
+  EXPECT_EQ(r.exit_status, 4) << r.out;
+  EXPECT_NE(r.out.find("shorter than one measurement"), std::string::npos) << r.out;
 }
 
 TEST(Rtl, MissingServerAndPortsAreOneLineErrors) {
