@@ -366,13 +366,20 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     cut = new_cut;
   }
 
+  auto where = [&](std::uint64_t pos) {
+    auto it = out.segments.find(pos_segment(pos));
+    std::string file =
+        it != out.segments.end() ? it->second->path() : segment_file_name(pos_segment(pos));
+    return file + " offset " + std::to_string(pos_offset(pos));
+  };
   auto describe_damage = [&](std::uint64_t from, std::uint64_t to) -> std::string {
     for (const Damage& d : scan.damages_) {
       if (d.pos >= from && d.pos < to) {
         return d.file + " offset " + std::to_string(d.offset) + ": " + d.what;
       }
     }
-    return "a segment file is missing or was truncated";
+    return "the log breaks off after " + where(from) +
+           "; a segment file is missing or was truncated";
   };
 
   std::uint64_t seq = checkpoint != nullptr ? checkpoint->id : 0;
