@@ -98,9 +98,10 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
     db->codec_ = *codec;
   }
 
-  Result<std::uint64_t> required = internal::read_committed_seq(env, dir);
-  if (!required.ok()) return ctx(required.status());
-  Result<internal::Recovered> rec = internal::recover(env, dir, db->config_, db->codec_, *required);
+  Result<internal::CommittedMark> committed = internal::read_committed(env, dir);
+  if (!committed.ok()) return ctx(committed.status());
+  Result<internal::Recovered> rec =
+      internal::recover(env, dir, db->config_, db->codec_, *committed);
   if (!rec.ok()) return ctx(rec.status());
 
   std::uint64_t segment_size =
@@ -114,7 +115,7 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   db->publish(std::move(rec->state), rec->last_seq);
   // COMMITTED is rewritten at the next clean close; until then the old value is still a true
   // lower bound, and skipping the write keeps opening after a crash to one round of fsyncs.
-  db->committed_file_seq_ = *required;
+  db->committed_file_seq_ = committed->seq;
   db->pool_ = std::make_unique<internal::AsyncPool>(options.async_threads);
   return db;
 }
@@ -123,7 +124,9 @@ DB::Impl::~Impl() {
   pool_.reset();  // runs the queued async reads first
   if (log_ && log_->health().ok() && log_->sync().ok()) {
     std::uint64_t seq = current_.load()->seq;
-    if (seq != committed_file_seq_) (void)internal::write_committed_seq(env_, dir_, seq);
+    if (seq != committed_file_seq_) {
+      (void)internal::write_committed(env_, dir_, {seq, log_->durable()});
+    }
   }
 }
 

@@ -300,7 +300,8 @@ std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
 }
 
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, std::uint64_t required_seq) {
+                          const RecordCodec& codec, const CommittedMark& committed) {
+  const std::uint64_t required_seq = committed.seq;
   Recovered out;
   Result<std::vector<std::string>> names = env->list_dir(dir);
   if (!names.ok()) return names.status();
@@ -322,7 +323,7 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     out.segments[id] = seg;
   }
 
-  const std::uint64_t w = scan.watermark_;
+  const std::uint64_t w = std::max(scan.watermark_, committed.durable);
   constexpr std::uint64_t kNoCut = ~0ull;
   std::uint64_t cut = kNoCut;
   for (const Damage& d : scan.damages_) {
@@ -366,13 +367,21 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     cut = new_cut;
   }
 
+  auto where = [&](std::uint64_t pos) {
+    auto it = out.segments.find(pos_segment(pos));
+    std::string file =
+        it != out.segments.end() ? it->second->path() : segment_file_name(pos_segment(pos));
+    return file + " offset " + std::to_string(pos_offset(pos));
+  };
   auto describe_damage = [&](std::uint64_t from, std::uint64_t to) -> std::string {
     for (const Damage& d : scan.damages_) {
       if (d.pos >= from && d.pos < to) {
         return d.file + " offset " + std::to_string(d.offset) + ": " + d.what;
       }
     }
-    return "a segment file is missing or was truncated";
+    return (from == 0 ? std::string("the log holds no intact commit")
+                      : "the log breaks off after " + where(from)) +
+           "; a segment file is missing or was truncated";
   };
 
   std::uint64_t seq = checkpoint != nullptr ? checkpoint->id : 0;
@@ -446,21 +455,22 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   return out;
 }
 
-Result<std::uint64_t> read_committed_seq(Env* env, const std::string& dir) {
+Result<CommittedMark> read_committed(Env* env, const std::string& dir) {
   std::string path = dir + "/" + kCommittedFileName;
-  if (!env->file_exists(path)) return std::uint64_t{0};
+  if (!env->file_exists(path)) return CommittedMark{};
   Result<std::string> bytes = read_small_file(env, path);
   if (!bytes.ok()) return bytes.status();
-  if (bytes->size() != 24 || bytes->compare(0, 8, "SDBSEQ01") != 0 ||
-      load_u64(bytes->data() + 16) != xxh3(bytes->data(), 16)) {
+  if (bytes->size() != 32 || bytes->compare(0, 8, "SDBSEQ02") != 0 ||
+      load_u64(bytes->data() + 24) != xxh3(bytes->data(), 24)) {
     return Status::corruption(path + " is damaged");
   }
-  return load_u64(bytes->data() + 8);
+  return CommittedMark{load_u64(bytes->data() + 8), load_u64(bytes->data() + 16)};
 }
 
-Status write_committed_seq(Env* env, const std::string& dir, std::uint64_t seq) {
-  std::string bytes = "SDBSEQ01";
-  put_u64(&bytes, seq);
+Status write_committed(Env* env, const std::string& dir, const CommittedMark& mark) {
+  std::string bytes = "SDBSEQ02";
+  put_u64(&bytes, mark.seq);
+  put_u64(&bytes, mark.durable);
   put_u64(&bytes, xxh3(bytes.data(), bytes.size()));
   return write_file_atomically(env, dir, kCommittedFileName, bytes);
 }

@@ -12,8 +12,9 @@
 //    after it in order. Commit sequence numbers must be contiguous: a gap means a damaged
 //    commit below W, and that is reported as corruption (naming the file and offset) rather
 //    than silently returning older data.
-// 4. The COMMITTED file records the last sequence number known durable at the last clean
-//    close; a log ending before it was truncated or damaged, which is reported too.
+// 4. The COMMITTED file records the last sequence number and the log position known durable at
+//    the last clean close; a log ending before that seq was truncated or damaged, which is
+//    reported too, and damage below that position is damage, never a torn tail.
 #pragma once
 
 #include <cstdint>
@@ -39,13 +40,20 @@ struct Recovered {
   std::vector<std::string> notes;
 };
 
+// What the COMMITTED file says: at the last clean close, the log held every commit up to seq
+// and everything below log position durable was on stable storage.
+struct CommittedMark {
+  std::uint64_t seq = 0;
+  std::uint64_t durable = 0;
+};
+
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, std::uint64_t required_seq);
+                          const RecordCodec& codec, const CommittedMark& committed);
 
 // Associated data that binds a sealed metadata record to its type and sequence number.
 std::uint64_t metadata_ad(RecordType type, std::uint64_t seq);
 
-Result<std::uint64_t> read_committed_seq(Env* env, const std::string& dir);
-Status write_committed_seq(Env* env, const std::string& dir, std::uint64_t seq);
+Result<CommittedMark> read_committed(Env* env, const std::string& dir);
+Status write_committed(Env* env, const std::string& dir, const CommittedMark& mark);
 
 }  // namespace streamdb::internal
