@@ -220,3 +220,25 @@ TEST(PeerPlayoutTest, WithoutTheLoopTheSameDriftUnderrunsOrOverflows) {
 
 }  // namespace
 }  // namespace hydramesh
+
+namespace hydramesh {
+namespace {
+
+TEST(PeerPlayoutTest, ResamplingKeepsASineClean) {
+  for (double ppm : {0.0, 1000.0}) {
+    PeerPlayout playout;
+    ASSERT_TRUE(playout.setup(options(true)).ok());
+    SimulatedSender sender(TestSignal::Kind::kSine, ppm);
+    const auto out = render(playout, sender, 3000);
+    double worst = 0;
+    const double c = 2.0 * std::cos(2.0 * std::numbers::pi * 440.0 / kRate);
+    for (std::size_t n = 48000; n < out.size(); ++n) {
+      worst = std::max(worst, std::fabs(out[n] - c * out[n - 1] + out[n - 2]));
+    }
+    EXPECT_LT(worst, 2e-3) << ppm;
+    EXPECT_EQ(playout.counters().concealed, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace hydramesh

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ Child::Child(const std::vector<std::string>& argv, const std::string& log_path) 
   setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
   pid_ = fork();
   if (pid_ == 0) {
+    // If the test process dies (a crash, a sanitizer abort), its servers and daemons go too.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
