@@ -16,7 +16,8 @@ std::vector<float> channel(const std::vector<float>& interleaved, int channels, 
   return out;
 }
 
-// Mismatches between recorded[from..to) and the probe noise, after aligning at `from`.
+// Mismatches between recorded[from..to) and the probe noise, after aligning at `from`
+// (for streams with no xrun in between, e.g. an echo measured within one graph).
 long mismatches_against_noise(const std::vector<float>& recorded, std::size_t from, std::size_t to,
                               long* offset_out = nullptr) {
   static const std::vector<float> reference = reference_noise(48000 * 30);
@@ -31,6 +32,22 @@ long mismatches_against_noise(const std::vector<float>& recorded, std::size_t fr
     bad += recorded[i] != reference[static_cast<std::size_t>(offset) + (i - from)];
   }
   return bad;
+}
+
+// Segments of recorded[..to) that are bit-exact noise; see check_exact_segments.
+Exactness exactness(const std::vector<float>& recorded, std::size_t to = SIZE_MAX) {
+  static const std::vector<float> reference = reference_noise(48000 * 30);
+  std::size_t from = 0;
+  while (from < recorded.size() && recorded[from] == 0.0f)
+    ++from;
+  return check_exact_segments(reference, recorded, from + 64, to);
+}
+
+std::uint64_t total_xruns(const MeshFixture& mesh, const std::vector<std::string>& nodes) {
+  std::uint64_t total = 0;
+  for (const std::string& n : nodes)
+    total += read_status(mesh.status_path(n)).xruns;
+  return total;
 }
 
 TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
@@ -51,6 +68,7 @@ TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
   ASSERT_TRUE(mesh.wait_for_stream("charlie", "alice"));
   ASSERT_TRUE(mesh.wait_for_stream("alice", "charlie"));
 
+  const std::uint64_t xruns_before = total_xruns(mesh, {"alice", "bob", "charlie"});
   Child pl_a = mesh.play(sa.name(), port("alice", "send_1"), "noise", 8000);
   Child pl_c = mesh.play(sc.name(), port("charlie", "send_1"), "noise", 8000);
   usleep(400'000);
@@ -68,13 +86,20 @@ TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
   dc.stop();
   ASSERT_EQ(rec_b.wait_exit(30), 0);
 
+  usleep(600'000);  // a status-file period, for the xrun counts
+  // Charlie's count stopped with charlie; alice's and bob's cover the whole recording.
+  const int spoilt =
+      2 * static_cast<int>(total_xruns(mesh, {"alice", "bob", "charlie"}) - xruns_before);
   const std::vector<float> at_bob = read_raw_floats(mesh.dir() + "/at_bob.raw");
-  EXPECT_EQ(mismatches_against_noise(channel(at_bob, 2, 0), 0, SIZE_MAX), 0) << "alice -> bob";
-  // Charlie's stream was exact while charlie ran (the first ~second of bob's recording).
-  EXPECT_EQ(mismatches_against_noise(channel(at_bob, 2, 1), 0, 30000), 0) << "charlie -> bob";
-  EXPECT_EQ(mismatches_against_noise(read_raw_floats(mesh.dir() + "/at_charlie.raw"), 0, SIZE_MAX),
-            0)
-      << "alice -> charlie";
+  const Exactness alice_bob = exactness(channel(at_bob, 2, 0));
+  EXPECT_GE(alice_bob.segments, 50);
+  EXPECT_GE(alice_bob.exact, alice_bob.segments - spoilt) << "alice -> bob, while charlie left";
+  // Charlie's stream was exact while charlie ran (the first ~half second of bob's recording).
+  const Exactness charlie_bob = exactness(channel(at_bob, 2, 1), 24000);
+  EXPECT_GE(charlie_bob.exact, charlie_bob.segments - spoilt) << "charlie -> bob";
+  const Exactness alice_charlie = exactness(read_raw_floats(mesh.dir() + "/at_charlie.raw"));
+  EXPECT_GE(alice_charlie.segments, 15);
+  EXPECT_GE(alice_charlie.exact, alice_charlie.segments - spoilt) << "alice -> charlie";
 
   ASSERT_TRUE(wait_until(
       [&] {
@@ -85,7 +110,7 @@ TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
       10));
   const NodeStatsSnapshot bob = read_status(mesh.status_path("bob"));
   EXPECT_TRUE(find_peer(bob, "alice")->active);
-  EXPECT_EQ(find_peer(bob, "alice")->concealed, 0u);
+  EXPECT_LE(find_peer(bob, "alice")->concealed, static_cast<std::uint64_t>(spoilt));
 }
 
 TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoClicks) {
@@ -149,14 +174,52 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   ASSERT_NE(bob, nullptr);
   EXPECT_TRUE(bob->loopback);
 
+  const std::vector<float> echo = read_raw_floats(mesh.dir() + "/echo.raw");
   long delay = 0;
-  EXPECT_EQ(
-      mismatches_against_noise(read_raw_floats(mesh.dir() + "/echo.raw"), 0, SIZE_MAX, &delay), 0);
+  mismatches_against_noise(echo, 0, SIZE_MAX, &delay);
+  const Exactness e = exactness(echo);
+  EXPECT_GE(e.segments, 30);
+  EXPECT_GE(e.exact, e.segments - 2 * static_cast<int>(s.xruns)) << "the echo is bit-exact";
   const double probe_ms = -static_cast<double>(delay) / 48.0;
   EXPECT_GT(probe_ms, 10.0);  // at least the jitter target
   EXPECT_NEAR(bob->audio_rtt_ms, probe_ms, 3.0) << "built-in vs. probe round trip";
   EXPECT_GT(bob->rtt_ms, 0.0);
   EXPECT_LT(bob->rtt_ms, 50.0);
+}
+
+TEST(MeshNetworkTest, OpusStreamKeepsATestToneAbove20DbSnr) {
+  MeshFixture mesh("opus");
+  JackServer sa("hmOpA", mesh.dir()), sb("hmOpB", mesh.dir());
+  ASSERT_TRUE(sa.ready() && sb.ready());
+  const int pa = free_udp_port(), pb = free_udp_port();
+  DaemonSpec a = daemon_spec("alice", sa.name(), pa, {pb});
+  DaemonSpec b = daemon_spec("bob", sb.name(), pb, {pa});
+  a.codec = "opus";
+  a.extra_audio_json = ", \"opus-frame-ms\": 2.5, \"opus-bitrate\": 96000";
+  Child da = mesh.start_daemon(a), db = mesh.start_daemon(b);
+  ASSERT_TRUE(mesh.wait_for_stream("bob", "alice")) << read_file(mesh.log_path("alice"));
+  Child player = mesh.play(sa.name(), port("alice", "send_1"), "sine:1000", 6000);
+  usleep(500'000);
+  ASSERT_TRUE(mesh.record(sb.name(), {port("bob", "alice_1")}, 1500, "at_bob.raw"));
+  const std::vector<float> heard = read_raw_floats(mesh.dir() + "/at_bob.raw");
+  std::size_t start = 0;
+  while (start < heard.size() && heard[start] == 0.0f)
+    ++start;
+  ASSERT_LT(start + 48000, heard.size());
+  // Median SNR of 100 ms windows: the codec's quality, robust to a rare JACK xrun of the
+  // ASan-slowed processes (which shifts the tone's phase and spoils one window).
+  std::vector<double> windows;
+  for (std::size_t w = start + 4800; w + 4800 <= heard.size(); w += 4800) {
+    windows.push_back(sine_snr_db(heard, 1000, 48000, w, w + 4800));
+  }
+  ASSERT_GE(windows.size(), 8u);
+  std::sort(windows.begin(), windows.end());
+  const double snr = windows[windows.size() / 2];
+  const NodeStatsSnapshot at_bob = read_status(mesh.status_path("bob"));
+  const PeerStatsSnapshot* from_alice = find_peer(at_bob, "alice");
+  ASSERT_NE(from_alice, nullptr);
+  EXPECT_GT(snr, 20.0) << "concealed packets: " << from_alice->concealed;
+  EXPECT_EQ(from_alice->bad_packets, 0u);
 }
 
 }  // namespace
