@@ -28,6 +28,11 @@ struct Options {
   Env* env = nullptr;
   // Threads serving get_async()/get_future().
   int async_threads = 2;
+  // Documents are stored in blocks of this many bytes (4 KiB..64 MiB); streaming writers and
+  // readers hold one block in memory. Fixed when the database is created.
+  std::uint32_t block_size = 1u << 20;
+  // A new segment file is started when the active one would grow past this; 0 = 256 MiB.
+  std::uint64_t segment_size = 0;
 };
 
 struct WriteOptions {

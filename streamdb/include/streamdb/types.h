@@ -50,6 +50,9 @@ struct VerifyReport {
     std::string problem;
   };
   std::vector<Damage> damaged;
+  // Damaged regions of the files that hold no live data (found when the database was opened):
+  // nothing was lost, but the storage under the database is failing.
+  std::vector<std::string> notes;
   bool clean() const { return damaged.empty(); }
 };
 

@@ -1,0 +1,154 @@
+// Private state shared by the three threads of a MeshNode (see mesh_node.h for who owns what).
+#pragma once
+
+#include <jack/jack.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "hydramesh/config.h"
+#include "hydramesh/endpoint.h"
+#include "hydramesh/opus_codec.h"
+#include "hydramesh/peer_playout.h"
+#include "hydramesh/replay_window.h"
+#include "hydramesh/session_keys.h"
+#include "hydramesh/spsc_queue.h"
+#include "hydramesh/wire_format.h"
+
+namespace hydramesh {
+
+// A decrypted audio packet on its way from the network thread to the audio thread.
+struct QueuedPacket {
+  PacketHeader header;
+  std::uint16_t size = 0;
+  std::array<std::uint8_t, kMaxDatagram> payload{};
+};
+
+// Written by the audio and network threads (relaxed), read by the control thread.
+struct PeerCounters {
+  std::atomic<std::uint64_t> received{0}, lost{0}, replayed{0}, auth_failures{0},
+      queue_overflows{0}, sent{0}, send_errors{0};
+  std::atomic<std::uint64_t> played{0}, concealed{0}, late{0}, duplicates{0}, skipped{0},
+      rebuffers{0}, bad_packets{0};
+  std::atomic<int> buffer_frames{0}, target_frames{0};
+  std::atomic<std::int64_t> drift_ppb{0};
+  std::atomic<std::int64_t> ping_rtt_ns{-1};
+  std::atomic<std::int64_t> audio_rtt_frames{-1};
+  std::atomic<std::int64_t> last_heard_ns{0};
+};
+
+enum class SlotState : int { kFree = 0, kActive = 1 };
+
+// One peer as the audio thread sees it. Fields above `endpoint` are written by the control
+// thread before state becomes kActive (release) and are immutable afterwards.
+struct PeerSlot {
+  std::atomic<SlotState> state{SlotState::kFree};
+  std::string node_id;
+  int channels = 0;
+  int sample_rate = 0;
+  std::vector<jack_port_t*> ports;
+  std::vector<float*> port_buffers;  // audio-thread scratch
+  Key send_key{};
+  std::unique_ptr<SpscQueue<QueuedPacket>> queue;
+  PeerPlayout playout;  // audio thread only
+  std::atomic<std::uint64_t> endpoint{0};
+  std::atomic<bool> peer_loopback{false};
+  PeerCounters counters;
+};
+
+// One peer as the network thread sees it (network thread only).
+struct NetPeer {
+  int slot = -1;
+  bool have_stream = false;
+  std::uint32_t stream_id = 0;
+  Key receive_key{};
+  ReplayWindow audio_window, ping_window, pong_window, hello_window;
+  std::vector<std::uint32_t> retired_streams;
+  bool have_sequence = false;
+  std::uint64_t first_sequence = 0, highest_sequence = 0, received = 0;
+  std::uint64_t echo_sequence = 0;
+};
+
+struct PeerRequest {
+  int slot = -1;
+  std::string node_id;
+  int channels = 0;
+  int sample_rate = 0;
+  Endpoint endpoint;
+  bool peer_loopback = false;
+};
+
+struct NodeState {
+  DaemonConfig config;
+  bool secure = true;
+  Key master_key{};
+  Key hello_key{};
+  std::uint32_t stream_id = 0;
+  std::vector<Endpoint> static_peers;
+  Endpoint bind_endpoint;
+
+  jack_client_t* client = nullptr;
+  int sample_rate = 0;
+  int period = 0;
+  std::vector<jack_port_t*> send_ports;
+  std::vector<jack_port_t*> mix_ports;
+  int socket_fd = -1;
+
+  int max_peers = 0;
+  std::unique_ptr<PeerSlot[]> slots;
+
+  // Audio thread.
+  std::uint64_t frame_counter = 0;
+  std::vector<const float*> inputs;
+  std::vector<float*> mix_buffers;
+  std::unique_ptr<std::uint8_t[]> plaintext;
+  std::unique_ptr<std::uint8_t[]> datagram;
+  std::unique_ptr<OpusPacketEncoder> opus;
+  std::vector<std::unique_ptr<float[]>> opus_fifo;
+  std::vector<const float*> opus_fifo_ptrs;
+  int opus_fifo_fill = 0;
+
+  // Sequence counters per packet type of our stream.
+  std::atomic<std::uint64_t> audio_sequence{0}, ping_sequence{0}, pong_sequence{0},
+      hello_sequence{0};
+
+  // Node-wide counters.
+  std::atomic<std::uint64_t> xruns{0}, malformed{0}, unknown_stream{0}, hello_rejected{0};
+
+  // Network thread.
+  std::thread network_thread;
+  std::unordered_map<std::string, NetPeer> net_peers;
+  std::unordered_map<std::uint32_t, std::string> stream_owner;
+  std::vector<bool> slot_reserved;
+  std::unique_ptr<std::uint8_t[]> net_buffer;
+  std::unique_ptr<std::uint8_t[]> net_scratch;
+
+  // Control thread.
+  std::mutex requests_mutex;
+  std::vector<PeerRequest> requests;  // guarded by requests_mutex (never touched by audio)
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> jack_gone{false};
+  std::int64_t next_hello_ns = 0, next_ping_ns = 0, next_status_ns = 0;
+  std::vector<bool> logged_active;
+};
+
+// Monotonic clock in nanoseconds.
+std::int64_t monotonic_ns();
+
+// Audio thread entry points (audio_engine.cc).
+int process_callback(jack_nframes_t frames, void* arg);
+int xrun_callback(void* arg);
+
+// Network thread body and senders usable from any non-audio thread (network_receiver.cc).
+void network_loop(NodeState* state);
+void send_hello(NodeState& state, const Endpoint& to, bool reply_requested);
+void send_ping(NodeState& state, PeerSlot& slot);
+
+}  // namespace hydramesh

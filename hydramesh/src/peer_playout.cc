@@ -1,0 +1,292 @@
+#include "hydramesh/peer_playout.h"
+
+#include <zita-resampler/vresampler.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "hydramesh/opus_codec.h"
+#include "hydramesh/pcm_codec.h"
+
+namespace hydramesh {
+namespace {
+
+constexpr int kResampleChunk = 32;  // source frames fed to the resampler at a time
+constexpr int kResamplerHalfLength = 24;
+constexpr double kLateWindowSeconds = 2.0;
+constexpr double kQuietSecondsToShrink = 10.0;
+
+int ms_to_frames(double ms, int rate) {
+  return static_cast<int>(std::lround(ms * rate / 1000.0));
+}
+
+}  // namespace
+
+PeerPlayout::PeerPlayout() = default;
+PeerPlayout::~PeerPlayout() = default;
+
+archibald::Status PeerPlayout::setup(const PlayoutOptions& options) {
+  if (options.channels < 1 || options.channels > kMaxChannels || options.sample_rate < 8000 ||
+      options.source_rate < 8000 || options.max_period < 1 || options.max_period > 8192) {
+    return archibald::Status::invalid_argument("playout: bad channel count, rate or period");
+  }
+  options_ = options;
+  ARCHIBALD_RETURN_IF_ERROR(buffer_.setup(options.slot_count, options.payload_capacity));
+  ARCHIBALD_RETURN_IF_ERROR(concealer_.setup(options.channels,
+                                             ms_to_frames(5.0, options.source_rate),
+                                             ms_to_frames(10.0, options.source_rate)));
+  block_.clear();
+  block_ptrs_.clear();
+  for (int c = 0; c < options.channels; ++c) {
+    block_.push_back(std::make_unique<float[]>(kMaxPacketFrames));
+    block_ptrs_.push_back(block_.back().get());
+  }
+  auto opus = OpusPacketDecoder::create(options.source_rate, options.channels, kMaxPacketFrames);
+  opus_ = opus.ok() ? std::move(opus.value()) : nullptr;  // Opus packets are bad_packets then
+
+  resampling_ = options.drift_compensation || options.source_rate != options.sample_rate;
+  nominal_ratio_ = static_cast<double>(options.sample_rate) / options.source_rate;
+  if (resampling_) {
+    resampler_ = std::make_unique<VResampler>();
+    if (resampler_->setup(nominal_ratio_, static_cast<unsigned>(options.channels),
+                          kResamplerHalfLength) != 0) {
+      return archibald::Status::invalid_argument("playout: resampler ratio out of range");
+    }
+    resample_in_ =
+        std::make_unique<float[]>(static_cast<std::size_t>(kResampleChunk * options.channels));
+    resample_out_ =
+        std::make_unique<float[]>(static_cast<std::size_t>(options.max_period * options.channels));
+    scratch_.clear();
+    scratch_ptrs_.clear();
+    for (int c = 0; c < options.channels; ++c) {
+      scratch_.push_back(std::make_unique<float[]>(kResampleChunk));
+      scratch_ptrs_.push_back(scratch_.back().get());
+    }
+    // Prime the filter so its delay is accounted for from the first output sample.
+    resampler_->inp_count = static_cast<unsigned>(resampler_->inpsize() / 2 - 1);
+    resampler_->inp_data = nullptr;
+    resampler_->out_count = 0;
+    resampler_->out_data = nullptr;
+    resampler_->process();
+  }
+  target_frames_ = ms_to_frames(options.target_ms, options.source_rate);
+  min_target_frames_ = ms_to_frames(options.min_target_ms, options.source_rate);
+  max_target_frames_ = ms_to_frames(options.max_target_ms, options.source_rate);
+  counters_ = PlayoutCounters{};
+  counters_.target_frames = target_frames_;
+  state_ = State::kBuffering;
+  have_stream_ = false;
+  block_len_ = block_pos_ = 0;
+  return {};
+}
+
+void PeerPlayout::restart_stream(std::uint32_t stream_id) {
+  if (have_stream_) ++counters_.stream_restarts;
+  have_stream_ = true;
+  stream_id_ = stream_id;
+  buffer_.reset();
+  state_ = State::kBuffering;
+  concealer_.mark_discontinuity();
+  if (opus_) opus_->reset();
+  drift_.reset();
+}
+
+void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, std::size_t size) {
+  if (!have_stream_ || header.stream_id != stream_id_) restart_stream(header.stream_id);
+  if (header.channels != options_.channels) {
+    ++counters_.bad_packets;
+    return;
+  }
+  switch (buffer_.insert(header, payload, size)) {
+    case JitterBuffer::Insert::kStored:
+      break;
+    case JitterBuffer::Insert::kLate:
+      ++counters_.late;
+      on_late();
+      break;
+    case JitterBuffer::Insert::kDuplicate:
+      ++counters_.duplicates;
+      break;
+    case JitterBuffer::Insert::kTooFarAhead:
+      // We fell far behind (a stall, or the sender jumped): start over from this packet.
+      ++counters_.rebuffers;
+      buffer_.reset();
+      state_ = State::kBuffering;
+      concealer_.mark_discontinuity();
+      buffer_.insert(header, payload, size);
+      break;
+    case JitterBuffer::Insert::kBadShape:
+      if (header.frames != buffer_.packet_frames()) {
+        // The sender changed its packet size (new period): re-anchor on the new size.
+        ++counters_.rebuffers;
+        buffer_.reset();
+        state_ = State::kBuffering;
+        concealer_.mark_discontinuity();
+        buffer_.insert(header, payload, size);
+      } else {
+        ++counters_.bad_packets;
+      }
+      break;
+  }
+}
+
+bool PeerPlayout::decode(const StoredPacket& packet) {
+  last_codec_ = packet.codec;
+  if (packet.codec == Codec::kOpus) {
+    return opus_ &&
+           opus_->decode(packet.payload, packet.payload_size, block_ptrs_.data(), packet.frames);
+  }
+  if (packet.payload_size != pcm_payload_bytes(packet.codec, packet.channels, packet.frames)) {
+    return false;
+  }
+  decode_pcm(packet.codec, packet.payload, packet.channels, packet.frames, block_ptrs_.data());
+  return true;
+}
+
+void PeerPlayout::next_block(int wanted) {
+  block_pos_ = 0;
+  if (state_ == State::kBuffering) {
+    if (buffer_.anchored() && buffer_.buffered_frames() >= std::max(target_frames_, 1)) {
+      buffer_.start();
+      state_ = State::kPlaying;
+      missing_run_frames_ = 0;
+    } else {
+      block_len_ = std::min(wanted, kMaxPacketFrames);
+      for (float* ch : block_ptrs_)
+        std::fill(ch, ch + block_len_, 0.0f);
+      block_clock_ = -1;
+      return;
+    }
+  }
+  const int packet_frames = buffer_.packet_frames();
+  // Latency cap: a burst after a stall (or a sender clock that runs fast without drift
+  // compensation) must not leave us far behind for good.
+  const int slack =
+      resampling_ ? ms_to_frames(40.0, options_.source_rate)
+                  : target_frames_ + 2 * packet_frames + ms_to_frames(5.0, options_.source_rate);
+  if (buffer_.buffered_frames() > target_frames_ + slack) {
+    counters_.skipped += static_cast<std::uint64_t>(buffer_.drop_to(target_frames_));
+    concealer_.mark_discontinuity();
+  }
+  const std::uint64_t clock = buffer_.read_clock();
+  const StoredPacket* packet = buffer_.take();
+  if (packet != nullptr && decode(*packet)) {
+    if (packet->codec != Codec::kOpus) concealer_.on_good(block_ptrs_.data(), packet_frames);
+    ++counters_.played;
+    missing_run_frames_ = 0;
+    block_clock_ = static_cast<std::int64_t>(clock);
+  } else {
+    if (packet != nullptr) ++counters_.bad_packets;
+    if (last_codec_ == Codec::kOpus && opus_) {
+      opus_->decode(nullptr, 0, block_ptrs_.data(), packet_frames);  // Opus PLC
+    } else {
+      concealer_.conceal(block_ptrs_.data(), packet_frames);
+    }
+    ++counters_.concealed;
+    missing_run_frames_ += packet_frames;
+    block_clock_ = -1;
+    if (missing_run_frames_ >= ms_to_frames(kRebufferMs, options_.source_rate) &&
+        buffer_.buffered_frames() == 0) {
+      ++counters_.rebuffers;
+      buffer_.reset();
+      state_ = State::kBuffering;
+    }
+  }
+  block_len_ = packet_frames;
+}
+
+void PeerPlayout::read_source(float* const* out, int frames) {
+  int done = 0;
+  while (done < frames) {
+    if (block_pos_ >= block_len_) next_block(frames - done);
+    const int n = std::min(block_len_ - block_pos_, frames - done);
+    for (int c = 0; c < options_.channels; ++c) {
+      std::memcpy(out[c] + done, block_ptrs_[static_cast<std::size_t>(c)] + block_pos_,
+                  static_cast<std::size_t>(n) * sizeof(float));
+    }
+    block_pos_ += n;
+    done += n;
+  }
+}
+
+double PeerPlayout::fill_frames() const {
+  double fill = buffer_.buffered_frames() + (block_len_ - block_pos_);
+  if (resampling_) fill += resampler_->inpdist();
+  return fill;
+}
+
+void PeerPlayout::render_resampled(float* const* out, int frames) {
+  if (frames != drift_period_frames_) {
+    drift_period_frames_ = frames;
+    drift_.setup(static_cast<double>(frames) / options_.sample_rate, options_.source_rate);
+  }
+  if (state_ == State::kPlaying) {
+    const double correction = drift_.update(fill_frames() - target_frames_);
+    resampler_->set_rratio(1.0 / (1.0 + correction));
+  }
+  const int channels = options_.channels;
+  resampler_->out_count = static_cast<unsigned>(frames);
+  resampler_->out_data = resample_out_.get();
+  while (resampler_->out_count > 0) {
+    if (resampler_->inp_count == 0) {
+      read_source(scratch_ptrs_.data(), kResampleChunk);
+      for (int f = 0; f < kResampleChunk; ++f) {
+        for (int c = 0; c < channels; ++c) {
+          resample_in_[static_cast<std::size_t>(f * channels + c)] =
+              scratch_ptrs_[static_cast<std::size_t>(c)][f];
+        }
+      }
+      resampler_->inp_data = resample_in_.get();
+      resampler_->inp_count = kResampleChunk;
+    }
+    resampler_->process();
+  }
+  for (int f = 0; f < frames; ++f) {
+    for (int c = 0; c < channels; ++c)
+      out[c][f] = resample_out_[static_cast<std::size_t>(f * channels + c)];
+  }
+}
+
+void PeerPlayout::on_late() {
+  if (!options_.adaptive_target) return;
+  quiet_seconds_ = 0.0;
+  if (++recent_late_ >= 2 && buffer_.packet_frames() > 0) {
+    target_frames_ = std::min(max_target_frames_, target_frames_ + buffer_.packet_frames());
+    recent_late_ = 0;
+  }
+}
+
+void PeerPlayout::adapt_target(double seconds) {
+  if (!options_.adaptive_target) return;
+  late_window_seconds_ += seconds;
+  if (late_window_seconds_ >= kLateWindowSeconds) {
+    late_window_seconds_ = 0.0;
+    recent_late_ = 0;  // isolated late packets do not add up across windows
+  }
+  quiet_seconds_ += seconds;
+  if (quiet_seconds_ >= kQuietSecondsToShrink && buffer_.packet_frames() > 0) {
+    quiet_seconds_ = 0.0;
+    target_frames_ = std::max(min_target_frames_, target_frames_ - buffer_.packet_frames());
+  }
+}
+
+void PeerPlayout::render(float* const* out, int frames) {
+  adapt_target(static_cast<double>(frames) / options_.sample_rate);
+  // The level reported is the one the drift loop steers: the fill just before this period.
+  counters_.buffer_frames = static_cast<int>(fill_frames());
+  const std::int64_t next_clock = block_clock_ >= 0 ? block_clock_ + block_pos_ : -1;
+  if (resampling_) {
+    render_resampled(out, frames);
+    last_render_clock_ =
+        next_clock >= 0 ? next_clock - static_cast<std::int64_t>(resampler_->inpdist()) : -1;
+  } else {
+    read_source(out, frames);
+    last_render_clock_ = next_clock;
+  }
+  counters_.target_frames = target_frames_;
+  counters_.drift_ppm = resampling_ ? drift_.drift_ppm() : 0.0;
+  counters_.playing = state_ == State::kPlaying;
+}
+
+}  // namespace hydramesh

@@ -1,0 +1,222 @@
+#include "hydramesh/peer_playout.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "hydramesh/pcm_codec.h"
+#include "signal_analysis.h"
+
+namespace hydramesh {
+namespace {
+
+constexpr int kRate = 48000;
+constexpr int kPeriod = 64;
+
+// A simulated sender: 64-frame PCM16 packets of a test signal, produced at a clock that runs
+// ppm faster than the receiver's, delivered after a fixed delay plus optional jitter.
+class SimulatedSender {
+ public:
+  SimulatedSender(TestSignal::Kind kind, double ppm) : signal_(kind, 440.0, kRate), ppm_(ppm) {}
+
+  // Pushes every packet whose delivery time is <= now (seconds on the receiver's clock).
+  void deliver_until(double now, PeerPlayout& playout, const std::vector<int>& lost = {}) {
+    while (true) {
+      const double produced = static_cast<double>(clock_ + kPeriod) / (kRate * (1.0 + ppm_ * 1e-6));
+      if (produced + delay_ > now) return;
+      std::vector<float> block(kPeriod);
+      for (float& x : block)
+        x = signal_.next();
+      sent_.insert(sent_.end(), block.begin(), block.end());
+      const float* planar[] = {block.data()};
+      std::uint8_t payload[kPeriod * 2];
+      encode_pcm(Codec::kPcm16, planar, 1, 0, kPeriod, payload);
+      PacketHeader h;
+      h.stream_id = 7;
+      h.sequence = sequence_++;
+      h.sample_clock = clock_;
+      h.codec = Codec::kPcm16;
+      h.channels = 1;
+      h.frames = kPeriod;
+      if (std::find(lost.begin(), lost.end(), static_cast<int>(h.sequence)) == lost.end()) {
+        playout.push(h, payload, sizeof payload);
+      }
+      clock_ += kPeriod;
+    }
+  }
+  const std::vector<float>& sent() const { return sent_; }
+  double delay_ = 0.0005;
+
+ private:
+  TestSignal signal_;
+  double ppm_;
+  std::uint64_t clock_ = 0;
+  std::uint64_t sequence_ = 0;
+  std::vector<float> sent_;
+};
+
+PlayoutOptions options(bool drift) {
+  PlayoutOptions o;
+  o.channels = 1;
+  o.target_ms = 4.0;
+  o.drift_compensation = drift;
+  o.max_period = kPeriod;
+  o.payload_capacity = 256;
+  return o;
+}
+
+std::vector<float> render(PeerPlayout& playout, SimulatedSender& sender, int periods,
+                          const std::vector<int>& lost = {}, int* start_period = nullptr) {
+  std::vector<float> out;
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  for (int k = 0; k < periods; ++k) {
+    sender.deliver_until(static_cast<double>(k) * kPeriod / kRate, playout, lost);
+    playout.render(ptr, kPeriod);
+    out.insert(out.end(), block.begin(), block.end());
+    if (start_period != nullptr && *start_period < 0 && playout.counters().playing)
+      *start_period = k;
+  }
+  return out;
+}
+
+TEST(PeerPlayoutTest, PcmIsBitExactWithoutDriftCompensation) {
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(false)).ok());
+  SimulatedSender sender(TestSignal::Kind::kNoise, 0.0);
+  const auto out = render(playout, sender, 400);
+  // Find the stream in the output after the start fade-in, then compare everything after it.
+  std::size_t first = 0;
+  while (first < out.size() && out[first] == 0.0f)
+    ++first;
+  const std::size_t at = first + 128;
+  const long offset = testing::find_in_reference(sender.sent(), out, at);
+  ASSERT_GE(offset, 0);
+  std::size_t compared = 0;
+  for (std::size_t i = at; i < out.size() && offset + (i - at) < sender.sent().size(); ++i) {
+    ASSERT_EQ(out[i], sender.sent()[static_cast<std::size_t>(offset) + (i - at)]) << i;
+    ++compared;
+  }
+  EXPECT_GT(compared, 20000u);
+  EXPECT_EQ(playout.counters().concealed, 0u);
+  // Latency: output index minus input index is the target (4 ms = 192 frames) within a period.
+  const long latency = static_cast<long>(at) - offset;
+  EXPECT_GE(latency, 192 - kPeriod);
+  EXPECT_LE(latency, 192 + 2 * kPeriod);
+}
+
+TEST(PeerPlayoutTest, CountsLossDuplicatesAndLateAndConcealsWithoutClicks) {
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(false)).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  const auto out = render(playout, sender, 600, {100, 101, 250, 400});
+  EXPECT_EQ(playout.counters().concealed, 4u);
+  EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0);
+  // Duplicate and late packets.
+  PacketHeader h;
+  h.stream_id = 7;
+  h.codec = Codec::kPcm16;
+  h.channels = 1;
+  h.frames = kPeriod;
+  std::uint8_t payload[kPeriod * 2] = {};
+  h.sample_clock = 100 * kPeriod;  // long played
+  playout.push(h, payload, sizeof payload);
+  EXPECT_EQ(playout.counters().late, 1u);
+  h.channels = 2;  // wrong shape for this peer
+  playout.push(h, payload, sizeof payload);
+  EXPECT_EQ(playout.counters().bad_packets, 1u);
+}
+
+TEST(PeerPlayoutTest, NewStreamIdRestartsTheStream) {
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(false)).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  render(playout, sender, 50);
+  PacketHeader h;
+  h.stream_id = 8;
+  h.codec = Codec::kPcm16;
+  h.channels = 1;
+  h.frames = kPeriod;
+  std::uint8_t payload[kPeriod * 2] = {};
+  playout.push(h, payload, sizeof payload);
+  EXPECT_EQ(playout.counters().stream_restarts, 1u);
+  EXPECT_FALSE(playout.counters().late);
+}
+
+TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(false)).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  std::vector<int> gap;
+  for (int p = 200; p < 500; ++p)
+    gap.push_back(p);  // 400 ms outage
+  const auto out = render(playout, sender, 800, gap);
+  EXPECT_GE(playout.counters().rebuffers, 1u);
+  EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0);
+  // Concealment stopped once the buffer was declared empty (100 ms), not for the whole gap.
+  EXPECT_LT(playout.counters().concealed, 120u);
+  EXPECT_NEAR(playout.counters().buffer_frames, 192, 2 * kPeriod);
+}
+
+struct DriftRun {
+  PlayoutCounters counters;
+  double max_error_after_settle = 0;       // instantaneous fill vs. target, frames
+  double max_mean_error_after_settle = 0;  // 1-second mean fill vs. target, frames
+};
+
+DriftRun run_drift(double ppm, bool compensation, double seconds) {
+  PeerPlayout playout;
+  EXPECT_TRUE(playout.setup(options(compensation)).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, ppm);
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  DriftRun run;
+  const int periods = static_cast<int>(seconds * kRate / kPeriod);
+  std::uint64_t concealed_at_settle = 0;
+  double window_sum = 0;
+  int window_count = 0;
+  for (int k = 0; k < periods; ++k) {
+    const double now = static_cast<double>(k) * kPeriod / kRate;
+    sender.deliver_until(now, playout);
+    playout.render(ptr, kPeriod);
+    if (now >= 5.0) {
+      if (concealed_at_settle == 0) concealed_at_settle = playout.counters().concealed + 1;
+      const double error = playout.counters().buffer_frames - 192;
+      run.max_error_after_settle = std::max(run.max_error_after_settle, std::fabs(error));
+      window_sum += error;
+      if (++window_count == kRate / kPeriod) {
+        run.max_mean_error_after_settle =
+            std::max(run.max_mean_error_after_settle, std::fabs(window_sum / window_count));
+        window_sum = 0;
+        window_count = 0;
+      }
+    }
+  }
+  run.counters = playout.counters();
+  run.counters.concealed -= concealed_at_settle - 1;  // concealments after settling
+  return run;
+}
+
+TEST(PeerPlayoutTest, DriftLoopHoldsTheBufferAtPlusMinus1000Ppm) {
+  for (double ppm : {1000.0, -1000.0}) {
+    const DriftRun run = run_drift(ppm, true, 20.0);
+    EXPECT_EQ(run.counters.concealed, 0u) << ppm;
+    EXPECT_EQ(run.counters.skipped, 0u) << ppm;
+    EXPECT_EQ(run.counters.rebuffers, 0u) << ppm;
+    // The fill saw-tooths by a packet as packets arrive; its mean sits on the target.
+    EXPECT_LT(run.max_error_after_settle, 2.0 * kPeriod) << ppm;
+    EXPECT_LT(run.max_mean_error_after_settle, 16.0) << ppm;
+    EXPECT_NEAR(run.counters.drift_ppm, ppm, 100.0) << ppm;
+  }
+}
+
+TEST(PeerPlayoutTest, WithoutTheLoopTheSameDriftUnderrunsOrOverflows) {
+  const DriftRun slow = run_drift(-1000.0, false, 20.0);
+  EXPECT_GT(slow.counters.concealed, 0u);
+  const DriftRun fast = run_drift(1000.0, false, 20.0);
+  EXPECT_GT(fast.counters.skipped, 0u);
+}
+
+}  // namespace
+}  // namespace hydramesh

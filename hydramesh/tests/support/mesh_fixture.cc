@@ -1,0 +1,95 @@
+#include "mesh_fixture.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace hydramesh::testing {
+
+int free_udp_port() {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+MeshFixture::MeshFixture(const std::string& test_name)
+    : dir_(make_test_dir(test_name)), secret_file_(dir_ + "/secret") {
+  write_file(secret_file_, "  band-rehearsal-secret-42\n", 0600);
+}
+
+std::string MeshFixture::status_path(const std::string& node_id) const {
+  return dir_ + "/" + node_id + ".status.json";
+}
+
+std::string MeshFixture::log_path(const std::string& node_id) const {
+  return dir_ + "/" + node_id + ".log";
+}
+
+Child MeshFixture::start_daemon(const DaemonSpec& spec) {
+  std::string peers;
+  for (int p : spec.peer_ports) {
+    peers += (peers.empty() ? "" : ", ") + std::string("\"127.0.0.1:") + std::to_string(p) + "\"";
+  }
+  const std::string config =
+      "{\n  \"node-id\": \"" + spec.node_id + "\",\n  \"udp-address\": \"127.0.0.1\",\n" +
+      "  \"udp-port\": " + std::to_string(spec.udp_port) + ",\n  \"peers\": [" + peers + "],\n" +
+      "  \"secret-file\": \"" + secret_file_ +
+      "\",\n  \"insecure\": " + (spec.insecure ? "true" : "false") + ",\n  \"jack-server\": \"" +
+      spec.jack_server + "\",\n  \"jack-client-name\": \"" + client_name(spec.node_id) +
+      "\",\n  \"status-file\": \"" + status_path(spec.node_id) +
+      "\",\n  \"loopback\": " + (spec.loopback ? "true" : "false") +
+      ",\n  \"audio\": {\"channels\": 1, \"codec\": \"" + spec.codec +
+      "\", \"jitter-ms\": " + spec.jitter_ms +
+      ", \"drift-compensation\": " + (spec.drift_compensation ? "true" : "false") +
+      spec.extra_audio_json + "}\n}\n";
+  const std::string path = dir_ + "/" + spec.node_id + ".json";
+  write_file(path, config, 0644);
+  return Child({HYDRAMESHD_PATH, "--config", path}, log_path(spec.node_id));
+}
+
+bool MeshFixture::wait_for_stream(const std::string& node_id, const std::string& peer,
+                                  double timeout_s) {
+  return wait_until(
+      [&] {
+        const NodeStatsSnapshot s = read_status(status_path(node_id));
+        const PeerStatsSnapshot* p = find_peer(s, peer);
+        return p != nullptr && p->played > 100;
+      },
+      timeout_s);
+}
+
+Child MeshFixture::play(const std::string& server, const std::string& port,
+                        const std::string& signal, int ms, const std::string& name) {
+  // JACK client names are unique across servers: jack2 names client sockets without the
+  // server name, so two clients of one name opening at once on two servers can collide.
+  return Child({HYDRAMESH_PROBE_PATH, "--server", server, "--name", name + "-" + server, "--play",
+                port, "--signal", signal, "--milliseconds", std::to_string(ms)},
+               dir_ + "/" + name + "-" + server + ".log");
+}
+
+bool MeshFixture::record(const std::string& server, const std::vector<std::string>& ports, int ms,
+                         const std::string& file, const std::string& name) {
+  std::vector<std::string> argv = {HYDRAMESH_PROBE_PATH,
+                                   "--server",
+                                   server,
+                                   "--name",
+                                   name + "-" + server,
+                                   "--out",
+                                   dir_ + "/" + file,
+                                   "--milliseconds",
+                                   std::to_string(ms)};
+  for (const std::string& p : ports) {
+    argv.push_back("--record");
+    argv.push_back(p);
+  }
+  Child probe(argv, dir_ + "/" + name + "-" + server + ".log");
+  return probe.wait_exit(ms / 1000.0 + 30.0) == 0;
+}
+
+}  // namespace hydramesh::testing

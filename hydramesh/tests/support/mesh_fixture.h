@@ -1,0 +1,72 @@
+// Starting hydrameshd daemons and probes for integration tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace hydramesh::testing {
+
+// A UDP port on 127.0.0.1 that was free a moment ago.
+int free_udp_port();
+
+struct DaemonSpec {
+  std::string node_id;
+  std::string jack_server;
+  int udp_port = 0;
+  std::vector<int> peer_ports;  // on 127.0.0.1
+  std::string codec = "pcm24";
+  std::string jitter_ms = "20";  // JSON value: a number or "\"auto\""
+  bool drift_compensation = false;
+  bool loopback = false;
+  bool insecure = false;
+  std::string extra_audio_json;  // e.g. ", \"opus-frame-ms\": 5"
+};
+
+inline DaemonSpec daemon_spec(const std::string& node_id, const std::string& jack_server,
+                              int udp_port, std::vector<int> peer_ports) {
+  DaemonSpec spec;
+  spec.node_id = node_id;
+  spec.jack_server = jack_server;
+  spec.udp_port = udp_port;
+  spec.peer_ports = std::move(peer_ports);
+  return spec;
+}
+
+// The JACK client name of a test daemon ("hydramesh-alice"), so its ports are
+// "hydramesh-alice:send_1" and "hydramesh-alice:bob_1".
+inline std::string client_name(const std::string& node_id) {
+  return "hydramesh-" + node_id;
+}
+inline std::string port(const std::string& node_id, const std::string& port_name) {
+  return client_name(node_id) + ":" + port_name;
+}
+
+class MeshFixture {
+ public:
+  explicit MeshFixture(const std::string& test_name);
+  const std::string& dir() const { return dir_; }
+  const std::string& secret_file() const { return secret_file_; }
+
+  // Writes <dir>/<node>.json and starts hydrameshd --config on it.
+  Child start_daemon(const DaemonSpec& spec);
+  std::string status_path(const std::string& node_id) const;
+  std::string log_path(const std::string& node_id) const;
+  // Waits until node's status shows peer playing audio.
+  bool wait_for_stream(const std::string& node_id, const std::string& peer, double timeout_s = 20);
+
+  // Probe: plays `signal` into port on server for ms milliseconds.
+  Child play(const std::string& server, const std::string& port, const std::string& signal, int ms,
+             const std::string& name = "player");
+  // Probe: records ports on server for ms milliseconds into <dir>/<file>; blocks until done.
+  // Returns false when the probe failed.
+  bool record(const std::string& server, const std::vector<std::string>& ports, int ms,
+              const std::string& file, const std::string& name = "recorder");
+
+ private:
+  std::string dir_;
+  std::string secret_file_;
+};
+
+}  // namespace hydramesh::testing

@@ -1,0 +1,142 @@
+// hydramesh-probe: a JACK client that plays a deterministic test signal into ports and records
+// other ports to a raw file, for tests, the demo and benchmarks.
+//
+//   hydramesh-probe --server NAME [--play PORT]... [--signal noise|sine:HZ]
+//                   [--record PORT]... [--out FILE] [--milliseconds MS] [--name CLIENT]
+//
+// Output file: float32, native byte order, frames interleaved across the recorded ports.
+// It records from its first process cycle, so two probes on one server share a time base.
+#include <jack/jack.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archibald/flags.h"
+#include "hydramesh/test_signal.h"
+
+namespace {
+
+struct Probe {
+  jack_port_t* out = nullptr;
+  std::vector<jack_port_t*> inputs;
+  std::unique_ptr<hydramesh::TestSignal> signal;
+  std::vector<float> recording;  // preallocated: seconds * rate * inputs
+  std::size_t recorded_frames = 0;
+  std::size_t capacity_frames = 0;
+  std::atomic<bool> done{false};
+  std::atomic<bool> server_gone{false};
+};
+
+int process(jack_nframes_t nframes, void* arg) {
+  Probe& p = *static_cast<Probe*>(arg);
+  if (p.out != nullptr) {
+    auto* out = static_cast<float*>(jack_port_get_buffer(p.out, nframes));
+    for (jack_nframes_t i = 0; i < nframes; ++i)
+      out[i] = p.signal ? p.signal->next() : 0.0f;
+  }
+  const std::size_t k = p.inputs.size();
+  if (k > 0 && !p.done.load(std::memory_order_relaxed)) {
+    for (jack_nframes_t i = 0; i < nframes && p.recorded_frames < p.capacity_frames; ++i) {
+      for (std::size_t c = 0; c < k; ++c) {
+        const auto* buf = static_cast<const float*>(jack_port_get_buffer(p.inputs[c], nframes));
+        p.recording[p.recorded_frames * k + c] = buf[i];
+      }
+      ++p.recorded_frames;
+    }
+    if (p.recorded_frames >= p.capacity_frames) p.done.store(true, std::memory_order_release);
+  }
+  return 0;
+}
+
+void on_shutdown(void* arg) {
+  static_cast<Probe*>(arg)->server_gone.store(true);
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "hydramesh-probe: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  archibald::FlagParser flags("hydramesh-probe");
+  std::string server, signal = "noise", out_path, name = "probe";
+  std::vector<std::string> play, record;
+  std::int64_t seconds_ms = 2000;
+  flags.add_string("--server", &server, "JACK server name", "NAME");
+  flags.add_string("--name", &name, "JACK client name", "NAME");
+  flags.add_repeated("--play", &play, "port to feed the test signal into", "PORT");
+  flags.add_string("--signal", &signal, "noise or sine:HZ", "KIND");
+  flags.add_repeated("--record", &record, "port to record", "PORT");
+  flags.add_string("--out", &out_path, "raw float32 recording", "FILE");
+  flags.add_int("--milliseconds", &seconds_ms, "recording (or playing) length", 10, 3'600'000,
+                "MS");
+  std::vector<std::string> rest;
+  if (auto s = flags.parse(argc, argv, &rest); !s.ok()) return fail(s.message());
+
+  jack_status_t status{};
+  jack_client_t* client = jack_client_open(
+      name.c_str(), static_cast<jack_options_t>(JackNoStartServer | JackServerName), &status,
+      server.c_str());
+  if (client == nullptr) return fail("cannot connect to JACK server '" + server + "'");
+  Probe probe;
+  const double rate = jack_get_sample_rate(client);
+  if (!play.empty()) {
+    if (signal == "noise") {
+      probe.signal =
+          std::make_unique<hydramesh::TestSignal>(hydramesh::TestSignal::Kind::kNoise, 0, rate);
+    } else if (signal.rfind("sine:", 0) == 0) {
+      probe.signal = std::make_unique<hydramesh::TestSignal>(hydramesh::TestSignal::Kind::kSine,
+                                                             std::stod(signal.substr(5)), rate);
+    } else {
+      return fail("--signal: expected noise or sine:HZ");
+    }
+    probe.out = jack_port_register(client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+  }
+  for (std::size_t i = 0; i < record.size(); ++i) {
+    const std::string port = "in_" + std::to_string(i + 1);
+    probe.inputs.push_back(
+        jack_port_register(client, port.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0));
+  }
+  probe.capacity_frames = static_cast<std::size_t>(rate * static_cast<double>(seconds_ms) / 1000.0);
+  probe.recording.assign(probe.capacity_frames * record.size(), 0.0f);
+  jack_set_process_callback(client, process, &probe);
+  jack_on_shutdown(client, on_shutdown, &probe);
+  if (jack_activate(client) != 0) return fail("cannot activate");
+  for (const std::string& port : play) {
+    if (jack_connect(client, jack_port_name(probe.out), port.c_str()) != 0) {
+      jack_client_close(client);
+      return fail("cannot connect to " + port);
+    }
+  }
+  for (std::size_t i = 0; i < record.size(); ++i) {
+    if (jack_connect(client, record[i].c_str(), jack_port_name(probe.inputs[i])) != 0) {
+      jack_client_close(client);
+      return fail("cannot connect from " + record[i]);
+    }
+  }
+  // Without recording, play for the given time.
+  const useconds_t step = 10'000;
+  std::int64_t waited_ms = 0;
+  while (!probe.server_gone.load()) {
+    if (!record.empty() && probe.done.load(std::memory_order_acquire)) break;
+    if (record.empty() && waited_ms >= seconds_ms) break;
+    usleep(step);
+    waited_ms += 10;
+  }
+  jack_deactivate(client);
+  jack_client_close(client);
+  if (probe.server_gone.load()) return fail("the JACK server went away");
+  if (!out_path.empty()) {
+    FILE* f = std::fopen(out_path.c_str(), "wb");
+    if (f == nullptr) return fail("cannot write " + out_path);
+    std::fwrite(probe.recording.data(), sizeof(float), probe.recording.size(), f);
+    std::fclose(f);
+  }
+  return 0;
+}

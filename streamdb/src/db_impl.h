@@ -1,0 +1,151 @@
+// DB::Impl: the engine behind the public DB class.
+//
+// Writes: every write is a Writer in a queue. The writer at the front becomes the leader: it
+// takes the queued writers behind it as one group, checks each batch against the index,
+// appends all their records with one vectored write, calls fdatasync once for the whole group
+// (group commit), publishes the new index version, and wakes the others.
+// Reads: load the current immutable index version (an atomic shared_ptr), look up, pread the
+// blocks; no lock is shared with the writer.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "async_pool.h"
+#include "block_io.h"
+#include "codec.h"
+#include "config.h"
+#include "index.h"
+#include "segment_log.h"
+#include "streamdb/db.h"
+#include "streamdb/env.h"
+
+namespace streamdb {
+
+class Snapshot {
+ public:
+  explicit Snapshot(std::shared_ptr<const internal::Version> v) : version(std::move(v)) {}
+  std::shared_ptr<const internal::Version> version;
+};
+
+namespace internal {
+
+struct PreparedBlock {
+  std::array<std::byte, kRecordHeaderSize> header{};
+  std::string stored;                // owned encoded bytes, when encoding changed them
+  std::span<const std::byte> bytes;  // what gets written (stored, or the caller's data)
+};
+
+// A new document ready to commit: its blocks are either still pending (put: written by the
+// leader together with the commit record) or already in the log (streaming writer).
+struct PreparedDoc {
+  std::shared_ptr<Doc> doc;
+  std::shared_ptr<std::vector<BlockRef>> blocks;
+  std::vector<PreparedBlock> pending;
+};
+
+struct Request {
+  enum Kind { kPut, kRemove, kBind, kRemoveGuid, kRename };
+  Kind kind;
+  std::string path;
+  std::string other;  // kBind: existing path; kRename: old path
+  Guid guid;
+  PreparedDoc* doc = nullptr;
+};
+
+struct Writer {
+  std::vector<Request> requests;
+  std::deque<PreparedDoc> docs;
+  bool sync = true;
+  std::function<Status()> exclusive;  // runs alone as leader (compaction steps)
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+}  // namespace internal
+
+class DB::Impl {
+ public:
+  static Result<std::unique_ptr<Impl>> open(const std::string& dir, const Options& options);
+  ~Impl();
+
+  Status write_requests(const WriteOptions& wo, internal::Writer& w);
+  Status write_batch(const WriteOptions& wo, const WriteBatch& batch);
+  Status put(const WriteOptions& wo, std::string_view path, std::span<const std::byte> data);
+  Status simple(const WriteOptions& wo, internal::Request::Kind kind, std::string_view path,
+                std::string_view other, const Guid& guid);
+  Status flush();
+  Result<std::unique_ptr<DocumentWriter>> new_writer(const WriteOptions& wo, std::string_view path);
+
+  std::shared_ptr<const internal::Version> version(const ReadOptions& ro) const;
+  Status get(const ReadOptions& ro, std::string_view path, std::string* value);
+  Result<std::size_t> read_range(const ReadOptions& ro, std::string_view path, std::uint64_t offset,
+                                 std::span<std::byte> out);
+  Result<std::unique_ptr<DocumentReader>> new_reader(const ReadOptions& ro, std::string_view path);
+  Result<DocumentInfo> stat(const ReadOptions& ro, std::string_view path);
+  Result<std::vector<std::string>> paths_of(const ReadOptions& ro, const Guid& guid);
+  Status list(const ReadOptions& ro, std::string_view prefix,
+              const std::function<bool(const DocumentInfo&)>& visit);
+  Status find_suffix(const ReadOptions& ro, std::string_view suffix,
+                     const std::function<bool(const DocumentInfo&)>& visit);
+  void get_async(std::string_view path, std::function<void(Result<std::string>)> callback);
+  const Snapshot* get_snapshot();
+  void release_snapshot(const Snapshot* snapshot);
+
+  Stats stats();
+  Result<VerifyReport> verify();
+  Status compact();
+
+  // Used by the streaming writer.
+  internal::SegmentLog& log() { return *log_; }
+  const internal::RecordCodec& codec() const { return codec_; }
+  std::uint32_t block_size() const { return config_.block_size; }
+  void register_writer(std::uint32_t* segment);
+  void unregister_writer(std::uint32_t segment);
+  // Encodes one block (checksum, compression, encryption) into pb.
+  void prepare_block(std::span<const std::byte> raw, const Guid& guid, std::uint32_t index,
+                     internal::PreparedBlock* pb) const;
+
+ private:
+  Impl() = default;
+  Status commit(internal::Writer& w);
+  Status run_exclusive(std::function<Status()> fn);
+  void run_group(const std::vector<internal::Writer*>& group);
+  Status resolve(internal::Writer& w, std::int64_t now, internal::IndexState* work,
+                 std::vector<internal::IndexOp>* ops, std::vector<internal::PreparedDoc*>* docs);
+  void prepare_doc(std::span<const std::byte> data, internal::PreparedDoc* out) const;
+  void publish(internal::IndexState state, std::uint64_t seq);
+  Status check_writable();
+
+  Env* env_ = nullptr;
+  std::string dir_;
+  Options options_;
+  internal::Config config_;
+  internal::RecordCodec codec_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<internal::SegmentLog> log_;
+  std::atomic<std::shared_ptr<const internal::Version>> current_;
+
+  std::mutex queue_mu_;
+  std::deque<internal::Writer*> queue_;
+  std::uint64_t next_seq_ = 1;  // owned by the current leader
+  std::uint64_t committed_file_seq_ = 0;
+  std::atomic<std::uint64_t> commits_{0};
+
+  std::mutex writers_mu_;
+  std::multiset<std::uint32_t> writer_segments_;  // first segment of each open DocumentWriter
+  std::mutex compact_mu_;
+
+  std::vector<std::string> open_notes_;
+  std::unique_ptr<internal::AsyncPool> pool_;
+};
+
+}  // namespace streamdb

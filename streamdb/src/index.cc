@@ -1,0 +1,188 @@
+#include "index.h"
+
+#include <algorithm>
+
+#include "coding.h"
+#include "hash.h"
+
+namespace streamdb::internal {
+
+std::uint64_t StringPriority::operator()(const std::string& s) const {
+  return xxh3(s.data(), s.size(), 0x5eed);
+}
+std::uint64_t GuidPriority::operator()(const Guid& g) const {
+  return xxh3(g.bytes.data(), g.bytes.size(), 0x5eed);
+}
+
+std::string reversed(std::string_view path) {
+  return std::string(path.rbegin(), path.rend());
+}
+
+Status IndexState::apply(const IndexOp& op) {
+  if (const auto* put = std::get_if<PutDocOp>(&op)) {
+    put_doc(put->path, put->doc);
+    return {};
+  }
+  if (const auto* b = std::get_if<BindOp>(&op)) return bind(b->path, b->guid);
+  return unbind(std::get<UnbindOp>(op).path);
+}
+
+void IndexState::store(const DocPtr& doc) {
+  by_guid_.set(doc->guid, doc);
+  for (const std::string& p : doc->paths)
+    by_path_.set(p, doc);
+}
+
+void IndexState::put_doc(const std::string& path, const std::shared_ptr<Doc>& doc) {
+  if (by_path_.find(path) != nullptr) (void)unbind(path);
+  auto d = std::make_shared<Doc>(*doc);
+  d->paths = {path};
+  live_bytes_ += d->size;
+  by_suffix_.set(reversed(path), Unit{});
+  store(d);
+}
+
+Status IndexState::bind(const std::string& path, const Guid& guid) {
+  const DocPtr* found = by_guid_.find(guid);
+  if (found == nullptr) return Status::not_found("no document " + guid.to_string());
+  DocPtr doc = *found;
+  if (const DocPtr* current = by_path_.find(path)) {
+    if ((*current)->guid == guid) return {};
+    ARCHIBALD_RETURN_IF_ERROR(unbind(path));
+    doc = *by_guid_.find(guid);  // unbinding cannot remove it: it has another path
+  }
+  auto d = std::make_shared<Doc>(*doc);
+  d->paths.insert(std::lower_bound(d->paths.begin(), d->paths.end(), path), path);
+  by_suffix_.set(reversed(path), Unit{});
+  store(d);
+  return {};
+}
+
+Status IndexState::unbind(const std::string& path) {
+  const DocPtr* found = by_path_.find(path);
+  if (found == nullptr) return Status::not_found(path + ": no such path");
+  DocPtr doc = *found;
+  by_path_.erase(path);
+  by_suffix_.erase(reversed(path));
+  if (doc->paths.size() <= 1) {
+    by_guid_.erase(doc->guid);
+    live_bytes_ -= doc->size;
+    return {};
+  }
+  auto d = std::make_shared<Doc>(*doc);
+  d->paths.erase(std::find(d->paths.begin(), d->paths.end(), path));
+  store(d);
+  return {};
+}
+
+void IndexState::add_doc(const DocPtr& doc) {
+  live_bytes_ += doc->size;
+  for (const std::string& p : doc->paths)
+    by_suffix_.set(reversed(p), Unit{});
+  store(doc);
+}
+
+void IndexState::relocate(const Guid& guid, std::shared_ptr<const std::vector<BlockRef>> blocks) {
+  const DocPtr* found = by_guid_.find(guid);
+  if (found == nullptr) return;
+  auto d = std::make_shared<Doc>(**found);
+  d->blocks = std::move(blocks);
+  store(d);
+}
+
+// --- op encoding ------------------------------------------------------------------------------
+
+namespace {
+enum OpKind : std::uint8_t { kOpPutDoc = 1, kOpBind = 2, kOpUnbind = 3 };
+constexpr std::size_t kBlockRefSize = 16;
+constexpr std::size_t kMaxPathLen = 4096;
+}  // namespace
+
+std::size_t encoded_size(const IndexOp& op) {
+  if (const auto* put = std::get_if<PutDocOp>(&op)) {
+    return 1 + 4 + put->path.size() + 16 + 8 + 8 + 8 + 4 + kBlockRefSize * put->doc->blocks->size();
+  }
+  if (const auto* b = std::get_if<BindOp>(&op)) return 1 + 4 + b->path.size() + 16;
+  return 1 + 4 + std::get<UnbindOp>(op).path.size();
+}
+
+void encode_op(const IndexOp& op, std::string* out) {
+  if (const auto* put = std::get_if<PutDocOp>(&op)) {
+    const Doc& d = *put->doc;
+    put_u8(out, kOpPutDoc);
+    put_string(out, put->path);
+    put_bytes(out, d.guid.bytes.data(), d.guid.bytes.size());
+    put_u64(out, d.size);
+    put_u64(out, d.checksum);
+    put_u64(out, static_cast<std::uint64_t>(d.mtime_ns));
+    put_u32(out, static_cast<std::uint32_t>(d.blocks->size()));
+    for (const BlockRef& r : *d.blocks) {
+      put_u32(out, r.segment);
+      put_u32(out, r.stored_len);
+      put_u64(out, r.offset);
+    }
+  } else if (const auto* b = std::get_if<BindOp>(&op)) {
+    put_u8(out, kOpBind);
+    put_string(out, b->path);
+    put_bytes(out, b->guid.bytes.data(), b->guid.bytes.size());
+  } else {
+    put_u8(out, kOpUnbind);
+    put_string(out, std::get<UnbindOp>(op).path);
+  }
+}
+
+bool decode_ops(std::string_view in, std::uint32_t count, std::vector<IndexOp>* out) {
+  Decoder d(in);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint8_t kind = 0;
+    std::string path;
+    if (!d.u8(&kind) || !d.string(&path, kMaxPathLen)) return false;
+    if (kind == kOpPutDoc) {
+      auto doc = std::make_shared<Doc>();
+      std::uint32_t nblocks = 0;
+      std::uint64_t mtime = 0;
+      if (!d.raw(doc->guid.bytes.data(), 16) || !d.u64(&doc->size) || !d.u64(&doc->checksum) ||
+          !d.u64(&mtime) || !d.u32(&nblocks) || d.remaining() / kBlockRefSize < nblocks) {
+        return false;
+      }
+      doc->mtime_ns = static_cast<std::int64_t>(mtime);
+      auto blocks = std::make_shared<std::vector<BlockRef>>(nblocks);
+      for (BlockRef& r : *blocks) {
+        if (!d.u32(&r.segment) || !d.u32(&r.stored_len) || !d.u64(&r.offset)) return false;
+      }
+      doc->blocks = std::move(blocks);
+      out->push_back(PutDocOp{std::move(path), std::move(doc)});
+    } else if (kind == kOpBind) {
+      Guid g;
+      if (!d.raw(g.bytes.data(), 16)) return false;
+      out->push_back(BindOp{std::move(path), g});
+    } else if (kind == kOpUnbind) {
+      out->push_back(UnbindOp{std::move(path)});
+    } else {
+      return false;
+    }
+  }
+  return d.remaining() == 0;
+}
+
+Status check_path(std::string_view path) {
+  auto bad = [&](const char* why) {
+    return Status::invalid_argument("invalid path '" + std::string(path.substr(0, 200)) +
+                                    "': " + why);
+  };
+  if (path.empty() || path[0] != '/') return bad("must start with '/'");
+  if (path.size() > kMaxPathLen) return bad("longer than 4096 bytes");
+  if (path.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
+  std::size_t start = 1;
+  while (true) {
+    std::size_t end = path.find('/', start);
+    std::string_view part = path.substr(start, end == std::string_view::npos ? end : end - start);
+    if (part.empty()) return bad("empty component (double or trailing '/')");
+    if (part == "." || part == "..") return bad("'.' and '..' are not allowed");
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return {};
+}
+
+}  // namespace streamdb::internal

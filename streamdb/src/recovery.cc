@@ -1,0 +1,468 @@
+#include "recovery.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "coding.h"
+#include "hash.h"
+
+namespace streamdb::internal {
+namespace {
+
+constexpr std::size_t kWindow = 1u << 20;
+
+struct Damage {
+  std::uint64_t pos;  // log position where it starts
+  std::string file;
+  std::uint64_t offset;
+  std::string what;
+};
+
+struct CommitRec {
+  std::uint64_t pos;
+  std::uint64_t seq;
+  std::uint64_t watermark;
+  std::vector<IndexOp> ops;
+};
+
+struct ChunkRec {
+  std::uint64_t pos;
+  std::uint64_t id;
+  std::vector<IndexOp> ops;
+};
+
+struct EndRec {
+  std::uint64_t pos;
+  std::uint64_t id;
+  std::uint32_t chunks;
+};
+
+// Buffered reads over one segment file.
+class Scanner {
+ public:
+  Scanner(File& file, std::uint64_t size) : file_(file), size_(size) {}
+
+  // Points at n bytes at off (n <= kWindow), or nullptr when they are past the end.
+  Result<const std::byte*> view(std::uint64_t off, std::size_t n) {
+    if (off + n > size_) return static_cast<const std::byte*>(nullptr);
+    if (off < start_ || off + n > start_ + buf_.size()) {
+      buf_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off)));
+      std::span<std::byte> part(buf_);
+      Result<std::size_t> got = file_.read_at(off, std::span(&part, 1));
+      if (!got.ok()) return got.status();
+      buf_.resize(*got);
+      start_ = off;
+      if (off + n > start_ + buf_.size()) return static_cast<const std::byte*>(nullptr);
+    }
+    return buf_.data() + (off - start_);
+  }
+
+  Status read(std::uint64_t off, std::size_t n, std::string* out) {
+    out->resize(n);
+    std::span<std::byte> part(reinterpret_cast<std::byte*>(out->data()), n);
+    Result<std::size_t> got = file_.read_at(off, std::span(&part, 1));
+    if (!got.ok()) return got.status();
+    if (*got != n) return Status::corruption("short read");
+    return {};
+  }
+
+  // The next offset > from holding a valid record header whose record fits in the file.
+  Result<std::uint64_t> resync(std::uint64_t from) {
+    for (std::uint64_t off = from; off + kRecordHeaderSize <= size_;) {
+      std::size_t span = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off));
+      Result<const std::byte*> p = view(off, span);
+      if (!p.ok()) return p.status();
+      for (std::size_t i = 0; i + kRecordHeaderSize <= span; ++i) {
+        if ((*p)[i] != std::byte{'S'} || load_u32(*p + i) != kRecordMagic) continue;
+        RecordHeader h;
+        if (decode_header(*p + i, &h) && off + i + kRecordHeaderSize + h.payload_len <= size_) {
+          return off + i;
+        }
+      }
+      if (span <= kRecordHeaderSize) break;
+      off += span - kRecordHeaderSize + 1;
+    }
+    return size_;
+  }
+
+  std::uint64_t size() const { return size_; }
+
+ private:
+  File& file_;
+  std::uint64_t size_;
+  std::vector<std::byte> buf_;
+  std::uint64_t start_ = 0;
+};
+
+const char* type_name(RecordType t) {
+  switch (t) {
+    case RecordType::kSegmentHeader:
+      return "segment header";
+    case RecordType::kBlock:
+      return "block";
+    case RecordType::kCommit:
+      return "commit";
+    case RecordType::kCheckpointChunk:
+      return "checkpoint";
+    case RecordType::kCheckpointEnd:
+      return "checkpoint end";
+  }
+  return "record";
+}
+
+class LogScan {
+ public:
+  LogScan(const Config& config, const RecordCodec& codec) : config_(config), codec_(codec) {}
+
+  Status scan_segment(SegmentFile& seg) {
+    Result<std::uint64_t> size = seg.file().size();
+    if (!size.ok()) return size.status();
+    Scanner sc(seg.file(), *size);
+    std::uint64_t off = 0;
+    auto damage = [&](std::uint64_t at, std::string what) {
+      damages_.push_back({log_pos(seg.id(), at), seg.path(), at, std::move(what)});
+    };
+    while (off < *size) {
+      Result<const std::byte*> p = sc.view(off, kRecordHeaderSize);
+      if (!p.ok()) return p.status();
+      RecordHeader h;
+      if (*p == nullptr) {
+        damage(off, "truncated record header");
+        break;
+      }
+      if (!decode_header(*p, &h)) {
+        Result<std::uint64_t> next = sc.resync(off + 1);
+        if (!next.ok()) return next.status();
+        damage(off, "damaged record header");
+        off = *next;
+        continue;
+      }
+      std::uint64_t end = off + kRecordHeaderSize + h.payload_len;
+      if (end > *size) {
+        damage(off, std::string(type_name(h.type)) + " record cut off by the end of the file");
+        break;
+      }
+      if (h.type != RecordType::kBlock) {
+        std::string payload;
+        ARCHIBALD_RETURN_IF_ERROR(sc.read(off + kRecordHeaderSize, h.payload_len, &payload));
+        Status s = parse(seg, off, h, std::move(payload));
+        if (!s.ok()) {
+          if (s.code() != archibald::Code::kCorruption) return s;
+          damage(off, s.message());
+        }
+      }
+      off = end;
+    }
+    return {};
+  }
+
+  Status parse(SegmentFile& seg, std::uint64_t off, const RecordHeader& h, std::string payload) {
+    std::string what = std::string(type_name(h.type)) + " record " + std::to_string(h.seq);
+    if (xxh3(payload.data(), payload.size()) != h.payload_checksum) {
+      return Status::corruption(what + ": checksum mismatch");
+    }
+    if (h.type == RecordType::kSegmentHeader) {
+      Guid id;
+      std::uint64_t seg_id = 0;
+      Decoder d(payload);
+      if (!d.raw(id.bytes.data(), 16) || !d.u64(&seg_id)) {
+        return Status::corruption("malformed segment header");
+      }
+      if (id != config_.db_id) {
+        return Status::invalid_argument(seg.path() + " belongs to a different database");
+      }
+      return {};
+    }
+    if (!codec_.open_sealed(&payload, metadata_ad(h.type, h.seq))) {
+      return Status::corruption(what + ": fails authentication");
+    }
+    Decoder d(payload);
+    std::uint64_t pos = log_pos(seg.id(), off);
+    if (h.type == RecordType::kCommit) {
+      CommitRec c{pos, h.seq, 0, {}};
+      std::uint32_t count = 0;
+      if (!d.u64(&c.watermark) || !d.u32(&count) ||
+          !decode_ops(std::string_view(payload).substr(12), count, &c.ops)) {
+        return Status::corruption(what + ": malformed");
+      }
+      watermark_ = std::max(watermark_, c.watermark);
+      commits_.push_back(std::move(c));
+    } else if (h.type == RecordType::kCheckpointChunk) {
+      ChunkRec c{pos, h.seq, {}};
+      std::uint32_t count = 0;
+      if (!d.u32(&count) || !decode_ops(std::string_view(payload).substr(4), count, &c.ops)) {
+        return Status::corruption(what + ": malformed");
+      }
+      chunks_.push_back(std::move(c));
+    } else {
+      EndRec e{pos, h.seq, 0};
+      if (!d.u32(&e.chunks) || d.remaining() != 0) return Status::corruption(what + ": malformed");
+      ends_.push_back(e);
+    }
+    return {};
+  }
+
+  const Config& config_;
+  const RecordCodec& codec_;
+  std::vector<Damage> damages_;
+  std::vector<CommitRec> commits_;
+  std::vector<ChunkRec> chunks_;
+  std::vector<EndRec> ends_;
+  std::uint64_t watermark_ = 0;
+};
+
+// Checks that a block referenced from the unsynced tail really reached the file intact.
+bool block_intact(const SegmentMap& segments, const Doc& doc, std::uint32_t index) {
+  std::array<std::byte, kRecordHeaderSize> header{};
+  std::string payload;
+  return read_stored_block(segments, doc, index, "", &header, &payload).ok();
+}
+
+// The lowest position of a block at or above w referenced by ops that fails its check, or cut.
+std::uint64_t first_bad_tail_block(const SegmentMap& segments, const std::vector<IndexOp>& ops,
+                                   std::uint64_t w, std::uint64_t cut) {
+  for (const IndexOp& op : ops) {
+    const auto* put = std::get_if<PutDocOp>(&op);
+    if (put == nullptr) continue;
+    const auto& blocks = *put->doc->blocks;
+    for (std::uint32_t i = 0; i < blocks.size(); ++i) {
+      std::uint64_t p = log_pos(blocks[i].segment, blocks[i].offset);
+      if (p < w || p >= cut) continue;
+      if (!block_intact(segments, *put->doc, i)) cut = p;
+    }
+  }
+  return cut;
+}
+
+// Replays ops into plain hash maps; the persistent index is built once at the end. Same rules
+// as IndexState::apply, without the cost of a new index version per op.
+class ReplayState {
+ public:
+  Status apply(const IndexOp& op) {
+    if (const auto* put = std::get_if<PutDocOp>(&op)) {
+      if (path_doc_.count(put->path) != 0) (void)unbind(put->path);
+      Entry& e = docs_[put->doc->guid];
+      e.doc = put->doc;
+      e.paths = {put->path};
+      path_doc_[put->path] = put->doc->guid;
+      return {};
+    }
+    if (const auto* b = std::get_if<BindOp>(&op)) {
+      auto it = docs_.find(b->guid);
+      if (it == docs_.end()) return Status::not_found("no document " + b->guid.to_string());
+      auto bound = path_doc_.find(b->path);
+      if (bound != path_doc_.end()) {
+        if (bound->second == b->guid) return {};
+        ARCHIBALD_RETURN_IF_ERROR(unbind(b->path));
+      }
+      docs_[b->guid].paths.push_back(b->path);
+      path_doc_[b->path] = b->guid;
+      return {};
+    }
+    return unbind(std::get<UnbindOp>(op).path);
+  }
+
+  IndexState build() {
+    IndexState state;
+    for (auto& [guid, e] : docs_) {
+      e.doc->paths = std::move(e.paths);
+      std::sort(e.doc->paths.begin(), e.doc->paths.end());
+      state.add_doc(e.doc);
+    }
+    return state;
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<Doc> doc;
+    std::vector<std::string> paths;
+  };
+
+  Status unbind(const std::string& path) {
+    auto it = path_doc_.find(path);
+    if (it == path_doc_.end()) return Status::not_found(path + ": no such path");
+    Entry& e = docs_[it->second];
+    e.paths.erase(std::find(e.paths.begin(), e.paths.end(), path));
+    if (e.paths.empty()) docs_.erase(it->second);
+    path_doc_.erase(it);
+    return {};
+  }
+
+  std::unordered_map<std::string, Guid> path_doc_;
+  std::map<Guid, Entry> docs_;
+};
+
+}  // namespace
+
+std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
+  return (static_cast<std::uint64_t>(type) << 56) ^ seq;
+}
+
+Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
+                          const RecordCodec& codec, std::uint64_t required_seq) {
+  Recovered out;
+  Result<std::vector<std::string>> names = env->list_dir(dir);
+  if (!names.ok()) return names.status();
+  std::vector<std::uint32_t> ids;
+  for (const std::string& n : *names) {
+    if (std::uint32_t id = parse_segment_file_name(n)) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+
+  LogScan scan(config, codec);
+  for (std::uint32_t id : ids) {
+    std::string path = dir + "/" + segment_file_name(id);
+    Result<std::unique_ptr<File>> f = env->open_file(path, OpenMode::kReadWrite);
+    if (!f.ok()) return f.status();
+    Result<std::uint64_t> size = (*f)->size();
+    if (!size.ok()) return size.status();
+    auto seg = std::make_shared<SegmentFile>(env, path, id, std::move(*f), *size);
+    ARCHIBALD_RETURN_IF_ERROR(scan.scan_segment(*seg));
+    out.segments[id] = seg;
+  }
+
+  const std::uint64_t w = scan.watermark_;
+  constexpr std::uint64_t kNoCut = ~0ull;
+  std::uint64_t cut = kNoCut;
+  for (const Damage& d : scan.damages_) {
+    if (d.pos >= w) {
+      cut = d.pos;
+      break;
+    }
+  }
+
+  // Pick the checkpoint and the commits after it; repeat while tail checks move the cut.
+  const EndRec* checkpoint = nullptr;
+  std::vector<const CommitRec*> commits;
+  std::vector<const ChunkRec*> chunks;
+  while (true) {
+    checkpoint = nullptr;
+    chunks.clear();
+    for (const EndRec& e : scan.ends_) {
+      if (e.pos >= cut || (checkpoint != nullptr && checkpoint->id >= e.id)) continue;
+      std::vector<const ChunkRec*> mine;
+      for (const ChunkRec& c : scan.chunks_) {
+        if (c.id == e.id && c.pos < e.pos) mine.push_back(&c);
+      }
+      if (mine.size() == e.chunks) {
+        checkpoint = &e;
+        chunks = std::move(mine);
+      }
+    }
+    std::uint64_t base = checkpoint != nullptr ? checkpoint->id : 0;
+    commits.clear();
+    for (const CommitRec& c : scan.commits_) {
+      if (c.pos < cut && c.seq > base) commits.push_back(&c);
+    }
+    std::uint64_t new_cut = cut;
+    for (const ChunkRec* c : chunks) {
+      new_cut = first_bad_tail_block(out.segments, c->ops, w, new_cut);
+    }
+    for (const CommitRec* c : commits) {
+      if (c->pos >= w) new_cut = first_bad_tail_block(out.segments, c->ops, w, new_cut);
+    }
+    if (new_cut == cut) break;
+    cut = new_cut;
+  }
+
+  auto describe_damage = [&](std::uint64_t from, std::uint64_t to) -> std::string {
+    for (const Damage& d : scan.damages_) {
+      if (d.pos >= from && d.pos < to) {
+        return d.file + " offset " + std::to_string(d.offset) + ": " + d.what;
+      }
+    }
+    return "a segment file is missing or was truncated";
+  };
+
+  std::uint64_t seq = checkpoint != nullptr ? checkpoint->id : 0;
+  ReplayState replay;
+  for (const ChunkRec* c : chunks) {
+    for (const IndexOp& op : c->ops) {
+      Status s = replay.apply(op);
+      if (!s.ok())
+        return Status::corruption("checkpoint " + std::to_string(seq) +
+                                  " is inconsistent: " + s.message());
+    }
+  }
+  std::uint64_t prev_pos = checkpoint != nullptr ? checkpoint->pos : 0;
+  for (const CommitRec* c : commits) {
+    if (c->seq != seq + 1) {
+      return Status::corruption("commit " + std::to_string(seq + 1) +
+                                " is lost; the database cannot be opened consistently (" +
+                                describe_damage(prev_pos, c->pos) + ")");
+    }
+    for (const IndexOp& op : c->ops) {
+      Status s = replay.apply(op);
+      if (!s.ok())
+        return Status::corruption("commit " + std::to_string(c->seq) +
+                                  " is inconsistent: " + s.message());
+    }
+    seq = c->seq;
+    prev_pos = c->pos;
+  }
+  if (seq < required_seq) {
+    return Status::corruption("commits up to " + std::to_string(required_seq) +
+                              " were durable but the log ends at commit " + std::to_string(seq) +
+                              " (" + describe_damage(prev_pos, kNoCut) + ")");
+  }
+  out.state = replay.build();
+  out.last_seq = seq;
+  for (const Damage& d : scan.damages_) {
+    if (d.pos < cut)
+      out.notes.push_back(d.file + " offset " + std::to_string(d.offset) + ": " + d.what);
+  }
+
+  // Cut the torn tail off: nothing in it was acknowledged.
+  if (cut != kNoCut) {
+    std::uint32_t cut_seg = pos_segment(cut);
+    for (auto it = out.segments.begin(); it != out.segments.end();) {
+      bool whole = it->first > cut_seg || (it->first == cut_seg && pos_offset(cut) == 0);
+      if (whole) {
+        std::string path = it->second->path();
+        it = out.segments.erase(it);
+        ARCHIBALD_RETURN_IF_ERROR(env->remove_file(path));
+      } else {
+        ++it;
+      }
+    }
+    if (auto it = out.segments.find(cut_seg); it != out.segments.end()) {
+      ARCHIBALD_RETURN_IF_ERROR(it->second->file().truncate(pos_offset(cut)));
+      it->second->set_size(pos_offset(cut));
+    }
+    ARCHIBALD_RETURN_IF_ERROR(env->sync_dir(dir));
+  }
+  // A last segment without a complete header record is dropped; the log starts a fresh one.
+  while (!out.segments.empty() && out.segments.rbegin()->second->size() < kRecordHeaderSize + 24) {
+    std::string path = out.segments.rbegin()->second->path();
+    out.segments.erase(std::prev(out.segments.end()));
+    ARCHIBALD_RETURN_IF_ERROR(env->remove_file(path));
+  }
+  // Whatever a killed process left in the page cache becomes durable now, so the watermarks
+  // written from here on are true.
+  for (auto& [id, seg] : out.segments)
+    ARCHIBALD_RETURN_IF_ERROR(seg->file().sync());
+  out.end = out.segments.empty() ? 0 : out.segments.rbegin()->second->size();
+  return out;
+}
+
+Result<std::uint64_t> read_committed_seq(Env* env, const std::string& dir) {
+  std::string path = dir + "/" + kCommittedFileName;
+  if (!env->file_exists(path)) return std::uint64_t{0};
+  Result<std::string> bytes = read_small_file(env, path);
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->size() != 24 || bytes->compare(0, 8, "SDBSEQ01") != 0 ||
+      load_u64(bytes->data() + 16) != xxh3(bytes->data(), 16)) {
+    return Status::corruption(path + " is damaged");
+  }
+  return load_u64(bytes->data() + 8);
+}
+
+Status write_committed_seq(Env* env, const std::string& dir, std::uint64_t seq) {
+  std::string bytes = "SDBSEQ01";
+  put_u64(&bytes, seq);
+  put_u64(&bytes, xxh3(bytes.data(), bytes.size()));
+  return write_file_atomically(env, dir, kCommittedFileName, bytes);
+}
+
+}  // namespace streamdb::internal

@@ -1,0 +1,51 @@
+// Recovery: rebuilds the index from the segment files when a database is opened.
+//
+// 1. Scan every segment in order, walking record headers (block payloads are skipped), reading
+//    and checking commit and checkpoint records. A damaged header is skipped by searching for
+//    the next valid one.
+// 2. W = the highest "durable watermark" any intact commit carries: every byte below W had been
+//    fsynced before that commit was written. Damage at or above W is the torn tail of an
+//    interrupted run; nothing there was acknowledged, so the log is cut at the first such
+//    damage. Blocks above W that surviving commits reference are checked too (their pages may
+//    not have reached the disk), moving the cut earlier if one is damaged.
+// 3. Start from the newest complete checkpoint (written by compaction), then apply every commit
+//    after it in order. Commit sequence numbers must be contiguous: a gap means a damaged
+//    commit below W, and that is reported as corruption (naming the file and offset) rather
+//    than silently returning older data.
+// 4. The COMMITTED file records the last sequence number known durable at the last clean
+//    close; a log ending before it was truncated or damaged, which is reported too.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "block_io.h"
+#include "codec.h"
+#include "config.h"
+#include "index.h"
+#include "segment_log.h"
+
+namespace streamdb::internal {
+
+inline constexpr char kCommittedFileName[] = "COMMITTED";
+
+struct Recovered {
+  IndexState state;
+  std::uint64_t last_seq = 0;
+  SegmentMap segments;
+  std::uint64_t end = 0;  // length of the last segment
+  // Damage below the watermark that lost nothing committed (e.g. in superseded records).
+  std::vector<std::string> notes;
+};
+
+Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
+                          const RecordCodec& codec, std::uint64_t required_seq);
+
+// Associated data that binds a sealed metadata record to its type and sequence number.
+std::uint64_t metadata_ad(RecordType type, std::uint64_t seq);
+
+Result<std::uint64_t> read_committed_seq(Env* env, const std::string& dir);
+Status write_committed_seq(Env* env, const std::string& dir, std::uint64_t seq);
+
+}  // namespace streamdb::internal

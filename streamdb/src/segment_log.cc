@@ -1,0 +1,164 @@
+#include "segment_log.h"
+
+#include "coding.h"
+#include "hash.h"
+
+namespace streamdb::internal {
+
+SegmentFile::~SegmentFile() {
+  if (obsolete_.load()) {
+    file_.reset();
+    (void)env_->remove_file(path_);
+  }
+}
+
+SegmentLog::SegmentLog(Env* env, std::string dir, const Guid& db_id, std::uint64_t segment_size,
+                       SegmentMap segments, std::uint64_t end)
+    : env_(env), dir_(std::move(dir)), db_id_(db_id), segment_size_(segment_size), end_(end) {
+  if (!segments.empty()) active_ = segments.rbegin()->second;
+  if (active_) durable_ = log_pos(active_->id(), end_);
+  segments_ = std::make_shared<const SegmentMap>(std::move(segments));
+}
+
+Status SegmentLog::start() {
+  std::lock_guard lock(mu_);
+  if (active_) return {};
+  return roll_locked();
+}
+
+Status SegmentLog::refuse_locked() const {
+  return Status::aborted("the database refuses writes after an earlier failure (" +
+                         failed_.message() + "); reopen it to recover");
+}
+
+Status SegmentLog::roll_locked() {
+  std::uint32_t id = active_ ? active_->id() + 1 : 1;
+  if (id >= (1u << 24)) return Status::not_supported("segment ids exhausted");
+  std::string path = dir_ + "/" + segment_file_name(id);
+  Result<std::unique_ptr<File>> file = env_->open_file(path, OpenMode::kCreate);
+  if (!file.ok()) return file.status();
+  std::string payload;
+  put_bytes(&payload, db_id_.bytes.data(), db_id_.bytes.size());
+  put_u64(&payload, id);
+  RecordHeader h{RecordType::kSegmentHeader, 0, static_cast<std::uint32_t>(payload.size()), id,
+                 xxh3(payload.data(), payload.size())};
+  std::array<std::byte, kRecordHeaderSize> header{};
+  encode_header(h, header.data());
+  std::span<const std::byte> parts[] = {header,
+                                        std::as_bytes(std::span(payload.data(), payload.size()))};
+  Status s = (*file)->truncate(0);
+  if (s.ok()) s = write_fully(**file, 0, parts);
+  // The new file's directory entry must be durable before any commit in it is acknowledged.
+  if (s.ok()) s = env_->sync_dir(dir_);
+  if (!s.ok()) {
+    file->reset();
+    (void)env_->remove_file(path);
+    return s.with_context("start segment " + path);
+  }
+  std::uint64_t size = kRecordHeaderSize + payload.size();
+  auto seg = std::make_shared<SegmentFile>(env_, path, id, std::move(*file), size);
+  auto map = std::make_shared<SegmentMap>(*segments_);
+  (*map)[id] = seg;
+  segments_ = std::move(map);
+  active_ = seg;
+  end_ = size;
+  dirty_.insert(seg);
+  return {};
+}
+
+Status SegmentLog::append(std::uint64_t size, const Layout& layout) {
+  std::lock_guard lock(mu_);
+  if (!failed_.ok()) return refuse_locked();
+  if (end_ > kRecordHeaderSize + 24 && end_ + size > segment_size_) {
+    ARCHIBALD_RETURN_IF_ERROR(roll_locked());
+  }
+  if (end_ + size >= (1ull << 40)) return Status::not_supported("segment too large");
+  std::vector<std::span<const std::byte>> parts;
+  layout(log_pos(active_->id(), end_), durable_, &parts);
+  Status s = write_fully(active_->file(), end_, parts);
+  if (!s.ok()) {
+    // Cut the partial write off so the file never holds a half record followed by new ones.
+    Status t = active_->file().truncate(end_);
+    if (!t.ok()) failed_ = t;
+    return s;
+  }
+  end_ += size;
+  active_->set_size(end_);
+  dirty_.insert(active_);
+  return {};
+}
+
+Status SegmentLog::sync() {
+  std::lock_guard sync_lock(sync_mu_);
+  std::set<std::shared_ptr<SegmentFile>> dirty;
+  std::uint64_t end = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!failed_.ok()) return refuse_locked();
+    dirty.swap(dirty_);
+    end = log_pos(active_->id(), end_);
+  }
+  for (const auto& seg : dirty) {
+    Status s = seg->file().sync();
+    if (!s.ok()) {
+      std::lock_guard lock(mu_);
+      failed_ = s;
+      return s;
+    }
+  }
+  syncs_.fetch_add(1);
+  std::lock_guard lock(mu_);
+  if (end > durable_) durable_ = end;
+  return {};
+}
+
+Status SegmentLog::roll(std::uint32_t* new_id) {
+  std::lock_guard lock(mu_);
+  if (!failed_.ok()) return refuse_locked();
+  ARCHIBALD_RETURN_IF_ERROR(roll_locked());
+  *new_id = active_->id();
+  return {};
+}
+
+void SegmentLog::retire(const std::set<std::uint32_t>& ids) {
+  std::lock_guard lock(mu_);
+  auto map = std::make_shared<SegmentMap>(*segments_);
+  for (std::uint32_t id : ids) {
+    auto it = map->find(id);
+    if (it == map->end() || it->second == active_) continue;
+    it->second->mark_obsolete();
+    dirty_.erase(it->second);
+    map->erase(it);
+  }
+  segments_ = std::move(map);
+}
+
+std::uint32_t SegmentLog::active_segment() const {
+  std::lock_guard lock(mu_);
+  return active_ ? active_->id() : 0;
+}
+
+std::uint64_t SegmentLog::durable() const {
+  std::lock_guard lock(mu_);
+  return durable_;
+}
+
+std::shared_ptr<const SegmentMap> SegmentLog::segments() const {
+  std::lock_guard lock(mu_);
+  return segments_;
+}
+
+std::uint64_t SegmentLog::file_bytes() const {
+  std::lock_guard lock(mu_);
+  std::uint64_t total = 0;
+  for (const auto& [id, seg] : *segments_)
+    total += seg->size();
+  return total;
+}
+
+Status SegmentLog::health() const {
+  std::lock_guard lock(mu_);
+  return failed_.ok() ? Status{} : refuse_locked();
+}
+
+}  // namespace streamdb::internal

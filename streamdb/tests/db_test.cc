@@ -1,0 +1,360 @@
+// Behaviour of the public C++ API on the real file system.
+#include "streamdb/db.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "test_dir.h"
+
+namespace streamdb {
+namespace {
+
+using testing::TestDir;
+
+std::string pattern(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (char& c : s)
+    c = static_cast<char>(rng());
+  return s;
+}
+
+std::vector<std::string> listed(DB& db, std::string_view prefix, const ReadOptions& ro = {}) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(db.list(ro, prefix, [&](const DocumentInfo& i) {
+                  out.push_back(i.path);
+                  return true;
+                }).ok());
+  return out;
+}
+
+std::vector<std::string> found(DB& db, std::string_view suffix) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(db.find_suffix({}, suffix, [&](const DocumentInfo& i) {
+                  out.push_back(i.path);
+                  return true;
+                }).ok());
+  return out;
+}
+
+class DBTest : public ::testing::Test {
+ protected:
+  void open(Options o = {}) {
+    db_.reset();
+    if (o.block_size == (1u << 20)) o.block_size = 4096;
+    auto r = DB::open(dir_.db(), o);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    db_ = std::move(*r);
+  }
+  void SetUp() override { open(); }
+  std::string get(std::string_view path) {
+    auto r = db_->get({}, path);
+    return r.ok() ? *r : "<" + r.status().to_string() + ">";
+  }
+
+  TestDir dir_;
+  std::unique_ptr<DB> db_;
+  WriteOptions wo_;
+};
+
+TEST_F(DBTest, PutGetRoundTripsEverySizeAroundBlockBoundaries) {
+  for (std::size_t n : {0, 1, 100, 4095, 4096, 4097, 3 * 4096, 50000}) {
+    std::string path = "/sizes/" + std::to_string(n);
+    std::string data = pattern(n, static_cast<unsigned>(n));
+    ASSERT_TRUE(db_->put(wo_, path, data).ok());
+    EXPECT_EQ(get(path), data) << n;
+    auto info = db_->stat({}, path);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->size, n);
+    EXPECT_EQ(info->path_count, 1u);
+  }
+  open();
+  for (std::size_t n : {0, 1, 100, 4095, 4096, 4097, 3 * 4096, 50000}) {
+    EXPECT_EQ(get("/sizes/" + std::to_string(n)), pattern(n, static_cast<unsigned>(n))) << n;
+  }
+}
+
+TEST_F(DBTest, MissingPathsAndBadPathsAreClearErrors) {
+  auto r = db_->get({}, "/nope");
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_NE(r.status().message().find("/nope"), std::string::npos);
+  EXPECT_EQ(db_->remove(wo_, "/nope").code(), Code::kNotFound);
+  EXPECT_EQ(db_->put(wo_, "relative", "x").code(), Code::kInvalidArgument);
+  EXPECT_EQ(db_->put(wo_, "/a/../b", "x").code(), Code::kInvalidArgument);
+  EXPECT_EQ(db_->bind(wo_, "/nope", "/b").code(), Code::kNotFound);
+  EXPECT_EQ(db_->rename(wo_, "/nope", "/b").code(), Code::kNotFound);
+}
+
+TEST_F(DBTest, OverwriteGivesNewGuidAndRemoveDeletes) {
+  ASSERT_TRUE(db_->put(wo_, "/a", "one").ok());
+  Guid first = db_->stat({}, "/a")->guid;
+  ASSERT_TRUE(db_->put(wo_, "/a", "two").ok());
+  EXPECT_EQ(get("/a"), "two");
+  EXPECT_NE(db_->stat({}, "/a")->guid, first);
+  EXPECT_EQ(db_->paths_of({}, first).status().code(), Code::kNotFound);
+  ASSERT_TRUE(db_->remove(wo_, "/a").ok());
+  EXPECT_EQ(db_->get({}, "/a").status().code(), Code::kNotFound);
+  EXPECT_EQ(db_->stats().documents, 0u);
+}
+
+TEST_F(DBTest, BindSharesOneDocumentUntilItsLastPathGoes) {
+  ASSERT_TRUE(db_->put(wo_, "/lib/kick.wav", "BOOM").ok());
+  ASSERT_TRUE(db_->bind(wo_, "/lib/kick.wav", "/kits/rock/kick.wav").ok());
+  auto a = db_->stat({}, "/lib/kick.wav");
+  auto b = db_->stat({}, "/kits/rock/kick.wav");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->guid, b->guid);
+  EXPECT_EQ(a->path_count, 2u);
+  EXPECT_EQ(*db_->paths_of({}, a->guid),
+            (std::vector<std::string>{"/kits/rock/kick.wav", "/lib/kick.wav"}));
+  EXPECT_EQ(db_->stats().documents, 1u);
+  EXPECT_EQ(db_->stats().paths, 2u);
+  ASSERT_TRUE(db_->unbind(wo_, "/lib/kick.wav").ok());
+  EXPECT_EQ(get("/kits/rock/kick.wav"), "BOOM");
+  EXPECT_EQ(db_->stat({}, "/kits/rock/kick.wav")->path_count, 1u);
+  ASSERT_TRUE(db_->rename(wo_, "/kits/rock/kick.wav", "/k.wav").ok());
+  EXPECT_EQ(get("/k.wav"), "BOOM");
+  EXPECT_EQ(db_->get({}, "/kits/rock/kick.wav").status().code(), Code::kNotFound);
+  ASSERT_TRUE(db_->bind(wo_, "/k.wav", "/k2.wav").ok());
+  ASSERT_TRUE(db_->remove_guid(wo_, a->guid).ok());
+  EXPECT_EQ(db_->stats().paths, 0u);
+  EXPECT_EQ(db_->stats().documents, 0u);
+  EXPECT_EQ(db_->stats().live_bytes, 0u);
+}
+
+TEST_F(DBTest, BatchIsAllOrNothing) {
+  ASSERT_TRUE(db_->put(wo_, "/keep", "k").ok());
+  WriteBatch bad;
+  bad.put("/b1", "1");
+  bad.remove("/keep");
+  bad.remove("/does-not-exist");
+  EXPECT_EQ(db_->write(wo_, bad).code(), Code::kNotFound);
+  EXPECT_EQ(get("/keep"), "k");
+  EXPECT_EQ(db_->get({}, "/b1").status().code(), Code::kNotFound);
+
+  WriteBatch good;
+  good.put("/b1", "1");
+  good.bind("/b1", "/b2");
+  good.remove("/keep");
+  good.put("/b3", "3");
+  ASSERT_TRUE(db_->write(wo_, good).ok());
+  open();
+  EXPECT_EQ(get("/b1"), "1");
+  EXPECT_EQ(get("/b2"), "1");
+  EXPECT_EQ(get("/b3"), "3");
+  EXPECT_EQ(db_->get({}, "/keep").status().code(), Code::kNotFound);
+}
+
+TEST_F(DBTest, ListByPrefixInOrderAndFindBySuffix) {
+  for (const char* p : {"/samples/drums/snare.wav", "/samples/drums/kick.wav", "/samples/bass.aif",
+                        "/presets/kick.wav.json", "/samples/drumsolo/kick.wav", "/kick.wav"}) {
+    ASSERT_TRUE(db_->put(wo_, p, p).ok());
+  }
+  EXPECT_EQ(listed(*db_, "/samples/drums/"),
+            (std::vector<std::string>{"/samples/drums/kick.wav", "/samples/drums/snare.wav"}));
+  EXPECT_EQ(listed(*db_, "/samples/drums"),
+            (std::vector<std::string>{"/samples/drums/kick.wav", "/samples/drums/snare.wav",
+                                      "/samples/drumsolo/kick.wav"}));
+  EXPECT_EQ(listed(*db_, "").size(), 6u);
+  EXPECT_EQ(found(*db_, "/kick.wav"),
+            (std::vector<std::string>{"/kick.wav", "/samples/drums/kick.wav",
+                                      "/samples/drumsolo/kick.wav"}));
+  EXPECT_EQ(found(*db_, ".wav").size(), 4u);
+  EXPECT_TRUE(found(*db_, ".flac").empty());
+  int visits = 0;
+  ASSERT_TRUE(db_->list({}, "/", [&](const DocumentInfo&) { return ++visits < 2; }).ok());
+  EXPECT_EQ(visits, 2);
+}
+
+TEST_F(DBTest, SecondOpenIsRefusedWithBusy) {
+  auto second = DB::open(dir_.db(), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kBusy);
+  EXPECT_NE(second.status().message().find("pid"), std::string::npos);
+}
+
+TEST_F(DBTest, StreamingWriterAndReaderAndRangeReads) {
+  std::string data = pattern(100000, 7);
+  auto w = db_->new_writer(wo_, "/big.wav");
+  ASSERT_TRUE(w.ok());
+  for (std::size_t off = 0; off < data.size(); off += 777) {
+    std::string_view piece = std::string_view(data).substr(off, 777);
+    ASSERT_TRUE((*w)->append(std::as_bytes(std::span(piece.data(), piece.size()))).ok());
+  }
+  EXPECT_EQ(db_->get({}, "/big.wav").status().code(), Code::kNotFound);  // not yet visible
+  ASSERT_TRUE((*w)->commit().ok());
+  EXPECT_EQ(db_->stat({}, "/big.wav")->checksum, db_->stat({}, "/big.wav")->checksum);
+  EXPECT_EQ(get("/big.wav"), data);
+
+  auto r = db_->new_reader({}, "/big.wav");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->size(), data.size());
+  std::string back;
+  std::vector<std::byte> buf(1000);
+  std::mt19937 rng(3);
+  while (true) {
+    std::size_t want = 1 + rng() % 9000;
+    buf.resize(want);
+    auto n = (*r)->read(buf);
+    ASSERT_TRUE(n.ok());
+    if (*n == 0) break;
+    back.append(reinterpret_cast<const char*>(buf.data()), *n);
+  }
+  EXPECT_EQ(back, data);
+
+  for (std::uint64_t off : {0ull, 1ull, 4095ull, 4096ull, 50000ull, 99999ull, 100000ull}) {
+    std::vector<std::byte> out(5000);
+    auto n = db_->read_range({}, "/big.wav", off, out);
+    ASSERT_TRUE(n.ok());
+    std::size_t expect = std::min<std::size_t>(5000, data.size() - off);
+    ASSERT_EQ(*n, expect);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), *n), data.substr(off, expect));
+  }
+  w->reset();
+  r->reset();
+  open();
+  EXPECT_EQ(get("/big.wav"), data);
+}
+
+TEST_F(DBTest, SnapshotKeepsItsViewWhileWritesContinue) {
+  ASSERT_TRUE(db_->put(wo_, "/s/a", "old").ok());
+  const Snapshot* snap = db_->get_snapshot();
+  ASSERT_TRUE(db_->put(wo_, "/s/a", "new").ok());
+  ASSERT_TRUE(db_->put(wo_, "/s/b", "b").ok());
+  ReadOptions at;
+  at.snapshot = snap;
+  EXPECT_EQ(*db_->get(at, "/s/a"), "old");
+  EXPECT_EQ(db_->get(at, "/s/b").status().code(), Code::kNotFound);
+  EXPECT_EQ(listed(*db_, "/s/", at), std::vector<std::string>{"/s/a"});
+  EXPECT_EQ(get("/s/a"), "new");
+  db_->release_snapshot(snap);
+}
+
+TEST_F(DBTest, ConcurrentSyncedWritersShareFsyncs) {
+  constexpr int kThreads = 8;
+  constexpr int kPuts = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPuts; ++i) {
+        std::string p = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        if (!db_->put(wo_, p, p).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(failures.load(), 0);
+  Stats s = db_->stats();
+  EXPECT_EQ(s.commits, static_cast<std::uint64_t>(kThreads * kPuts));
+  EXPECT_LT(s.syncs, s.commits);  // group commit: followers ride on the leader's fdatasync
+  EXPECT_EQ(s.paths, static_cast<std::uint64_t>(kThreads * kPuts));
+  open();
+  EXPECT_EQ(get("/t3/17"), "/t3/17");
+}
+
+TEST_F(DBTest, ReadersNeverSeeAPartialBatch) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    while (!stop) {
+      std::set<std::string> values;
+      db_->list({}, "/pair/", [&](const DocumentInfo& i) {
+        auto v = db_->get({}, i.path);
+        if (v.ok()) values.insert(*v);
+        return true;
+      });
+      const Snapshot* snap = db_->get_snapshot();
+      ReadOptions ro;
+      ro.snapshot = snap;
+      auto a = db_->get(ro, "/pair/a");
+      auto b = db_->get(ro, "/pair/b");
+      if (a.ok() != b.ok() || (a.ok() && *a != *b)) ++torn;
+      db_->release_snapshot(snap);
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    WriteBatch batch;
+    batch.put("/pair/a", std::to_string(i));
+    batch.put("/pair/b", std::to_string(i));
+    ASSERT_TRUE(db_->write({.sync = false}, batch).ok());
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+}
+
+TEST_F(DBTest, AsyncGetsDeliverResultsOnTheirOwnThread) {
+  ASSERT_TRUE(db_->put(wo_, "/x", "value").ok());
+  auto f = db_->get_future("/x");
+  auto missing = db_->get_future("/missing");
+  EXPECT_EQ(*f.get(), "value");
+  EXPECT_EQ(missing.get().status().code(), Code::kNotFound);
+  std::promise<std::thread::id> where;
+  db_->get_async("/x", [&](Result<std::string> r) {
+    EXPECT_TRUE(r.ok());
+    where.set_value(std::this_thread::get_id());
+  });
+  EXPECT_NE(where.get_future().get(), std::this_thread::get_id());
+}
+
+TEST_F(DBTest, CompactReclaimsSpaceAndKeepsReadersAndDataIntact) {
+  Options o;
+  o.segment_size = 64 * 1024;
+  open(o);
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(db_->put({.sync = false}, "/c/" + std::to_string(i),
+                           pattern(5000, static_cast<unsigned>(round * 100 + i)))
+                      .ok());
+    }
+  }
+  ASSERT_TRUE(db_->bind(wo_, "/c/1", "/alias/1").ok());
+  auto reader = db_->new_reader({}, "/c/3");
+  ASSERT_TRUE(reader.ok());
+  const Snapshot* snap = db_->get_snapshot();
+  std::uint64_t before = db_->stats().file_bytes;
+  ASSERT_TRUE(db_->compact().ok());
+  EXPECT_LT(db_->stats().file_bytes, before / 2);
+  // The reader and the snapshot started before compaction still read their data.
+  std::string all(5000, '\0');
+  auto n = (*reader)->read(std::as_writable_bytes(std::span(all.data(), all.size())));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(all, pattern(5000, 403));
+  ReadOptions at;
+  at.snapshot = snap;
+  EXPECT_EQ(*db_->get(at, "/c/7"), pattern(5000, 407));
+  db_->release_snapshot(snap);
+  reader->reset();
+  ASSERT_TRUE(db_->put(wo_, "/after", "compaction").ok());
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_EQ(get("/c/" + std::to_string(i)), pattern(5000, static_cast<unsigned>(400 + i)));
+    }
+    EXPECT_EQ(get("/alias/1"), pattern(5000, 401));
+    EXPECT_EQ(get("/after"), "compaction");
+    auto report = db_->verify();
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->clean());
+    EXPECT_EQ(report->documents_checked, 21u);
+    open(o);
+  }
+}
+
+TEST_F(DBTest, VerifyChecksEveryByte) {
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(db_->put(wo_, "/v/" + std::to_string(i), pattern(9000, i)).ok());
+  auto report = db_->verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean());
+  EXPECT_EQ(report->documents_checked, 10u);
+  EXPECT_EQ(report->bytes_checked, 90000u);
+}
+
+}  // namespace
+}  // namespace streamdb
