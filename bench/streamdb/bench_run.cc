@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 
 #include "child_run.h"
 #include "stats.h"

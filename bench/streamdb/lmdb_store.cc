@@ -198,7 +198,11 @@ Result<std::unique_ptr<Store>> open_lmdb_store(const std::string& dir) {
   if (rc == MDB_SUCCESS) rc = mdb_txn_begin(env, nullptr, 0, &txn);
   if (rc == MDB_SUCCESS) {
     rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
-    rc = rc == MDB_SUCCESS ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
+    if (rc == MDB_SUCCESS) {
+      rc = mdb_txn_commit(txn);
+    } else {
+      mdb_txn_abort(txn);
+    }
   }
   if (rc != MDB_SUCCESS) {
     mdb_env_close(env);
