@@ -99,9 +99,14 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   }
 
   Result<internal::CommittedMark> committed = internal::read_committed(env, dir);
+  std::vector<std::string> salvage_notes;
+  if (!committed.ok() && options.salvage && committed.status().code() == Code::kCorruption) {
+    salvage_notes.push_back("salvaged: ignored " + committed.status().message());
+    committed = internal::CommittedMark{};
+  }
   if (!committed.ok()) return ctx(committed.status());
   Result<internal::Recovered> rec =
-      internal::recover(env, dir, db->config_, db->codec_, *committed);
+      internal::recover(env, dir, db->config_, db->codec_, *committed, options.salvage);
   if (!rec.ok()) return ctx(rec.status());
 
   std::uint64_t segment_size =
@@ -117,6 +122,16 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   // lower bound, and skipping the write keeps opening after a crash to one round of fsyncs.
   db->committed_file_seq_ = committed->seq;
   db->pool_ = std::make_unique<internal::AsyncPool>(options.async_threads);
+  for (std::string& n : salvage_notes)
+    db->open_notes_.push_back(std::move(n));
+  if (!rec->salvaged.empty()) {
+    // Rewrite the salvaged state as a checkpoint, so later opens start from it and need no
+    // salvage; what was skipped stays listed in verify()'s notes for this session.
+    for (std::string& n : rec->salvaged)
+      db->open_notes_.push_back("salvaged: " + n);
+    s = db->compact();
+    if (!s.ok()) return s.with_context("open " + dir + ": salvage");
+  }
   return db;
 }
 
