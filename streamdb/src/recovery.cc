@@ -10,7 +10,10 @@
 namespace streamdb::internal {
 namespace {
 
+// Resynchronising after damage searches big windows; walking record headers reads small ones,
+// so opening reads little more than the headers of large blocks.
 constexpr std::size_t kWindow = 1u << 20;
+constexpr std::size_t kHeaderWindow = 8192;
 
 struct Damage {
   std::uint64_t pos;  // log position where it starts
@@ -47,7 +50,8 @@ class Scanner {
   Result<const std::byte*> view(std::uint64_t off, std::size_t n) {
     if (off + n > size_) return static_cast<const std::byte*>(nullptr);
     if (off < start_ || off + n > start_ + buf_.size()) {
-      buf_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off)));
+      buf_.resize(static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max(n, kHeaderWindow), size_ - off)));
       std::span<std::byte> part(buf_);
       Result<std::size_t> got = file_.read_at(off, std::span(&part, 1));
       if (!got.ok()) return got.status();
