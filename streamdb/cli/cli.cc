@@ -111,6 +111,8 @@ class Tool {
                      "encrypted database: read the passphrase from FILE "
                      "(or set STREAMDB_PASSPHRASE)",
                      "FILE");
+    flags.add_bool("--salvage", &salvage_,
+                   "open a database whose log lost commit records: skip them, keep the rest");
     flags.add_bool("--help", &help, "show this help", "-h");
     std::vector<std::string> args;
     if (Status st = flags.parse(argc, argv, &args); !st.ok()) return usage_error(st.message());
@@ -171,6 +173,7 @@ class Tool {
     Options o;
     o.create_if_missing = create;
     if (compress_) o.compression = Compression::kZstd;
+    o.salvage = salvage_;
     if (!passphrase_file_.empty()) {
       std::ifstream f(passphrase_file_);
       if (!f) return Status::invalid_argument("cannot read passphrase file " + passphrase_file_);
@@ -465,6 +468,7 @@ class Tool {
   bool json_ = false;
   std::string output_;
   bool compress_ = false;
+  bool salvage_ = false;
   std::string passphrase_file_;
   std::unique_ptr<DB> db_;
 };

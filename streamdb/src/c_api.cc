@@ -23,6 +23,9 @@ struct streamdb_reader_t {
 struct streamdb_batch_t {
   streamdb::WriteBatch batch;
 };
+struct streamdb_snapshot_t {
+  const streamdb::Snapshot* snapshot;
+};
 
 namespace {
 
@@ -338,6 +341,11 @@ void streamdb_writer_free(streamdb_writer_t* writer) {
 }
 
 streamdb_status streamdb_get(streamdb_t* db, const char* path, void** data, size_t* size) {
+  return streamdb_get_at(db, nullptr, path, data, size);
+}
+
+streamdb_status streamdb_get_at(streamdb_t* db, const streamdb_snapshot_t* snapshot,
+                                const char* path, void** data, size_t* size) {
   return guard([&] {
     if (db == nullptr || path == nullptr || data == nullptr || size == nullptr) {
       return invalid("streamdb_get: db, path, data and size are required");
@@ -345,7 +353,9 @@ streamdb_status streamdb_get(streamdb_t* db, const char* path, void** data, size
     *data = nullptr;
     *size = 0;
     std::string value;
-    Status s = db->db->get({}, path, &value);
+    streamdb::ReadOptions ro;
+    if (snapshot != nullptr) ro.snapshot = snapshot->snapshot;
+    Status s = db->db->get(ro, path, &value);
     if (!s.ok()) return report(s);
     void* out = std::malloc(value.empty() ? 1 : value.size());
     if (out == nullptr) throw std::bad_alloc();
@@ -445,13 +455,35 @@ void streamdb_reader_free(streamdb_reader_t* reader) {
 }
 
 streamdb_status streamdb_search(streamdb_t* db, const char* prefix, char*** paths, size_t* count) {
+  return streamdb_search_at(db, nullptr, prefix, paths, count);
+}
+
+streamdb_status streamdb_search_at(streamdb_t* db, const streamdb_snapshot_t* snapshot,
+                                   const char* prefix, char*** paths, size_t* count) {
   return guard([&] {
     if (db == nullptr || prefix == nullptr || paths == nullptr || count == nullptr) {
       return invalid("streamdb_search: db, prefix, paths and count are required");
     }
-    return collect([&](const auto& visit) { return db->db->list({}, prefix, visit); }, paths,
+    streamdb::ReadOptions ro;
+    if (snapshot != nullptr) ro.snapshot = snapshot->snapshot;
+    return collect([&](const auto& visit) { return db->db->list(ro, prefix, visit); }, paths,
                    count);
   });
+}
+
+streamdb_snapshot_t* streamdb_snapshot_new(streamdb_t* db) {
+  if (db == nullptr) return nullptr;
+  try {
+    return new streamdb_snapshot_t{db->db->get_snapshot()};
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void streamdb_snapshot_free(streamdb_t* db, streamdb_snapshot_t* snapshot) {
+  if (db == nullptr || snapshot == nullptr) return;
+  db->db->release_snapshot(snapshot->snapshot);
+  delete snapshot;
 }
 
 streamdb_status streamdb_suffix_search(streamdb_t* db, const char* suffix, char*** paths,

@@ -10,7 +10,10 @@
 namespace streamdb::internal {
 namespace {
 
+// Resynchronising after damage searches big windows; walking record headers reads small ones,
+// so opening reads little more than the headers of large blocks.
 constexpr std::size_t kWindow = 1u << 20;
+constexpr std::size_t kHeaderWindow = 8192;
 
 struct Damage {
   std::uint64_t pos;  // log position where it starts
@@ -47,7 +50,8 @@ class Scanner {
   Result<const std::byte*> view(std::uint64_t off, std::size_t n) {
     if (off + n > size_) return static_cast<const std::byte*>(nullptr);
     if (off < start_ || off + n > start_ + buf_.size()) {
-      buf_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off)));
+      buf_.resize(static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max(n, kHeaderWindow), size_ - off)));
       std::span<std::byte> part(buf_);
       Result<std::size_t> got = file_.read_at(off, std::span(&part, 1));
       if (!got.ok()) return got.status();
@@ -300,7 +304,7 @@ std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
 }
 
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, const CommittedMark& committed) {
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage) {
   const std::uint64_t required_seq = committed.seq;
   Recovered out;
   Result<std::vector<std::string>> names = env->list_dir(dir);
@@ -386,34 +390,46 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
 
   std::uint64_t seq = checkpoint != nullptr ? checkpoint->id : 0;
   ReplayState replay;
+  // Outside salvage, any inconsistency fails the open; in salvage it becomes a note.
+  auto problem = [&](std::string message) -> Status {
+    if (!salvage) return Status::corruption(message);
+    out.salvaged.push_back(std::move(message));
+    return {};
+  };
   for (const ChunkRec* c : chunks) {
     for (const IndexOp& op : c->ops) {
       Status s = replay.apply(op);
-      if (!s.ok())
-        return Status::corruption("checkpoint " + std::to_string(seq) +
-                                  " is inconsistent: " + s.message());
+      if (!s.ok()) {
+        ARCHIBALD_RETURN_IF_ERROR(
+            problem("checkpoint " + std::to_string(seq) + " is inconsistent: " + s.message()));
+      }
     }
   }
   std::uint64_t prev_pos = checkpoint != nullptr ? checkpoint->pos : 0;
   for (const CommitRec* c : commits) {
     if (c->seq != seq + 1) {
-      return Status::corruption("commit " + std::to_string(seq + 1) +
-                                " is lost; the database cannot be opened consistently (" +
-                                describe_damage(prev_pos, c->pos) + ")");
+      ARCHIBALD_RETURN_IF_ERROR(
+          problem((c->seq == seq + 2 ? "commit " + std::to_string(seq + 1) + " is"
+                                     : "commits " + std::to_string(seq + 1) + " to " +
+                                           std::to_string(c->seq - 1) + " are") +
+                  " lost (" + describe_damage(prev_pos, c->pos) + ")"));
     }
     for (const IndexOp& op : c->ops) {
       Status s = replay.apply(op);
-      if (!s.ok())
-        return Status::corruption("commit " + std::to_string(c->seq) +
-                                  " is inconsistent: " + s.message());
+      if (!s.ok()) {
+        ARCHIBALD_RETURN_IF_ERROR(problem("commit " + std::to_string(c->seq) +
+                                          " does not fit the commits before it: " + s.message()));
+      }
     }
     seq = c->seq;
     prev_pos = c->pos;
   }
   if (seq < required_seq) {
-    return Status::corruption("commits up to " + std::to_string(required_seq) +
-                              " were durable but the log ends at commit " + std::to_string(seq) +
-                              " (" + describe_damage(prev_pos, kNoCut) + ")");
+    ARCHIBALD_RETURN_IF_ERROR(problem("commits up to " + std::to_string(required_seq) +
+                                      " were durable but the log ends at commit " +
+                                      std::to_string(seq) + " (" +
+                                      describe_damage(prev_pos, kNoCut) + ")"));
+    seq = required_seq;  // never reuse the sequence numbers of lost commits
   }
   out.state = replay.build();
   out.last_seq = seq;

@@ -15,6 +15,8 @@
 // 4. The COMMITTED file records the last sequence number and the log position known durable at
 //    the last clean close; a log ending before that seq was truncated or damaged, which is
 //    reported too, and damage below that position is damage, never a torn tail.
+// 5. With salvage, lost commits and operations that no longer fit are skipped and listed
+//    instead of failing the open.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +40,8 @@ struct Recovered {
   std::uint64_t end = 0;  // length of the last segment
   // Damage below the watermark that lost nothing committed (e.g. in superseded records).
   std::vector<std::string> notes;
+  // Salvage only: what was skipped (lost commits, operations that no longer fit).
+  std::vector<std::string> salvaged;
 };
 
 // What the COMMITTED file says: at the last clean close, the log held every commit up to seq
@@ -48,7 +52,7 @@ struct CommittedMark {
 };
 
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, const CommittedMark& committed);
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage);
 
 // Associated data that binds a sealed metadata record to its type and sequence number.
 std::uint64_t metadata_ad(RecordType type, std::uint64_t seq);

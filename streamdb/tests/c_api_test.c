@@ -134,6 +134,21 @@ int main(int argc, char** argv) {
   streamdb_reader_free(reader);
   CHECK(streamdb_read_range(db, "/long.raw", 49990, chunk, 100, &n) == STREAMDB_OK && n == 10);
 
+  streamdb_snapshot_t* snap = streamdb_snapshot_new(db);
+  CHECK(snap != NULL);
+  CHECK(streamdb_write_document(db, "/samples/drums/snare.wav", "SNARE2", 6, 0) == STREAMDB_OK);
+  CHECK(streamdb_get_at(db, snap, "/samples/drums/snare.wav", &data, &size) == STREAMDB_OK);
+  CHECK(size == 5 && memcmp(data, "snare", 5) == 0);
+  streamdb_free(data);
+  CHECK(streamdb_get(db, "/samples/drums/snare.wav", &data, &size) == STREAMDB_OK);
+  CHECK(size == 6 && memcmp(data, "SNARE2", 6) == 0);
+  streamdb_free(data);
+  CHECK(streamdb_write_document(db, "/samples/new.wav", "n", 1, 0) == STREAMDB_OK);
+  CHECK(streamdb_search_at(db, snap, "/samples/", &paths, &count) == STREAMDB_OK && count == 1);
+  streamdb_free_paths(paths, count);
+  CHECK(streamdb_delete(db, "/samples/new.wav", 0) == STREAMDB_OK);
+  streamdb_snapshot_free(db, snap);
+
   size_t damaged = 99;
   CHECK(streamdb_verify(db, &damaged, NULL) == STREAMDB_OK && damaged == 0);
   CHECK(streamdb_compact(db) == STREAMDB_OK);

@@ -43,6 +43,7 @@ typedef struct streamdb_t streamdb_t;
 typedef struct streamdb_writer_t streamdb_writer_t;
 typedef struct streamdb_reader_t streamdb_reader_t;
 typedef struct streamdb_batch_t streamdb_batch_t;
+typedef struct streamdb_snapshot_t streamdb_snapshot_t;
 
 /* Write flags. Writes are durable (fdatasync, shared between concurrent writers) unless
  * STREAMDB_NO_SYNC is given; such writes become durable at the next streamdb_flush or synced
@@ -144,6 +145,15 @@ streamdb_status streamdb_suffix_search(streamdb_t* db, const char* suffix, char*
                                        size_t* count);
 /* Paths bound to the document with this GUID. */
 streamdb_status streamdb_paths_of(streamdb_t* db, const char* guid, char*** paths, size_t* count);
+
+/* A consistent view as of now: reads through it do not see later writes. Free every snapshot
+ * (with the database it came from) before closing the database. NULL on failure. */
+streamdb_snapshot_t* streamdb_snapshot_new(streamdb_t* db);
+void streamdb_snapshot_free(streamdb_t* db, streamdb_snapshot_t* snapshot);
+streamdb_status streamdb_get_at(streamdb_t* db, const streamdb_snapshot_t* snapshot,
+                                const char* path, void** data, size_t* size);
+streamdb_status streamdb_search_at(streamdb_t* db, const streamdb_snapshot_t* snapshot,
+                                   const char* prefix, char*** paths, size_t* count);
 
 /* --- maintenance --- */
 streamdb_status streamdb_get_stats(streamdb_t* db, streamdb_stats* stats);
