@@ -37,6 +37,40 @@ bool BenchResults::has_errors() const {
   return false;
 }
 
+namespace {
+
+// One measurement: a fresh directory, a child process, the directory removed, a progress line.
+void run_cell(Cell& cell, int round, const BenchConfig& config,
+              const std::filesystem::path& run_dir, std::ostream& progress) {
+  namespace fs = std::filesystem;
+  if (cell.skipped) return;
+  const WorkloadInfo& info = workload_info(cell.workload);
+  fs::path dir =
+      run_dir / (std::string(cell.store->name) + "-" + info.letter + "-r" + std::to_string(round));
+  std::error_code ec;
+  fs::create_directory(dir, ec);
+  Clock::time_point start = Clock::now();
+  Result<Metrics> metrics =
+      ec ? Result<Metrics>(Status::io_error(dir.string() + ": " + ec.message()))
+         : run_in_child(*cell.store, cell.workload, config.sizes, dir.string());
+  fs::remove_all(dir, ec);
+  char line[160];
+  std::snprintf(line, sizeof line, "round %d/%d  %-12s (%c) %-12s %7.1f s  %s", round,
+                config.rounds, std::string(cell.store->name).c_str(), info.letter,
+                std::string(info.name).c_str(), seconds_between(start, Clock::now()),
+                metrics.ok() ? "ok" : "FAILED");
+  progress << line << '\n';
+  if (metrics.ok()) {
+    cell.rounds.push_back(std::move(metrics).value());
+  } else {
+    progress << "  " << metrics.status().message() << '\n';
+    cell.errors.push_back(metrics.status().message());
+  }
+  progress.flush();
+}
+
+}  // namespace
+
 Result<BenchResults> run_benchmark(const BenchConfig& config, std::ostream& progress) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -60,31 +94,15 @@ Result<BenchResults> run_benchmark(const BenchConfig& config, std::ostream& prog
     }
   }
 
+  const std::size_t store_count = config.stores.size();
+  const std::size_t workload_count = config.workloads.size();
   for (int round = 1; round <= config.rounds; ++round) {
-    for (Cell& cell : results.cells) {
-      if (cell.skipped) continue;
-      const WorkloadInfo& info = workload_info(cell.workload);
-      fs::path dir = run_dir / (std::string(cell.store->name) + "-" + info.letter + "-r" +
-                                std::to_string(round));
-      fs::create_directory(dir, ec);
-      Clock::time_point start = Clock::now();
-      Result<Metrics> metrics =
-          ec ? Result<Metrics>(Status::io_error(dir.string() + ": " + ec.message()))
-             : run_in_child(*cell.store, cell.workload, config.sizes, dir.string());
-      fs::remove_all(dir, ec);
-      char line[160];
-      std::snprintf(line, sizeof line, "round %d/%d  %-9s (%c) %-12s %7.1f s  %s", round,
-                    config.rounds, std::string(cell.store->name).c_str(), info.letter,
-                    std::string(info.name).c_str(), seconds_between(start, Clock::now()),
-                    metrics.ok() ? "ok" : "FAILED");
-      progress << line << '\n';
-      if (metrics.ok()) {
-        cell.rounds.push_back(std::move(metrics).value());
-      } else {
-        progress << "  " << metrics.status().message() << '\n';
-        cell.errors.push_back(metrics.status().message());
+    for (std::size_t w = 0; w < workload_count; ++w) {
+      for (std::size_t k = 0; k < store_count; ++k) {
+        // cells are stores x workloads; the first store rotates from round to round.
+        std::size_t s = (k + static_cast<std::size_t>(round - 1)) % store_count;
+        run_cell(results.cells[s * workload_count + w], round, config, run_dir, progress);
       }
-      progress.flush();
     }
   }
   fs::remove_all(run_dir, ec);

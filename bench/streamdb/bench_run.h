@@ -36,14 +36,16 @@ struct Cell {
 
 struct BenchResults {
   BenchConfig config;
-  std::vector<Cell> cells;  // stores x workloads, in config order
+  std::vector<Cell> cells;  // stores x workloads (store-major), in config order
 
   const Cell* find(std::string_view store, WorkloadId workload) const;
   bool has_errors() const;
 };
 
-// Runs rounds x stores x workloads (rounds outermost, so drift hits every store alike) and
-// writes one progress line per measurement. Fails only when the scratch directory cannot be
+// Runs rounds x workloads x stores: rounds outermost, and within a round all stores run one
+// workload back to back, starting from a different store each round, so that drift on a
+// shared machine hits the stores being compared alike. Writes one progress line per
+// measurement. Fails only when the scratch directory cannot be
 // made; a failed measurement is recorded in its Cell and the run goes on.
 Result<BenchResults> run_benchmark(const BenchConfig& config, std::ostream& progress);
 

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace streamdb_bench {
@@ -45,6 +46,24 @@ std::optional<double> median_of(const BenchResults& results, std::string_view st
   auto it = medians.find(std::string(metric));
   if (it == medians.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<double> per_round(const BenchResults& results, const BarSpec& spec) {
+  const Cell* mine = results.find(kSubject, spec.workload);
+  const Cell* anchor = spec.anchor.empty() ? mine : results.find(spec.anchor, spec.workload);
+  std::vector<double> values;
+  if (mine == nullptr || anchor == nullptr || !mine->errors.empty() || !anchor->errors.empty() ||
+      mine->rounds.size() != anchor->rounds.size()) {
+    return values;
+  }
+  const std::string key(spec.metric);
+  for (std::size_t i = 0; i < mine->rounds.size(); ++i) {
+    auto a = mine->rounds[i].find(key);
+    auto b = anchor->rounds[i].find(key);
+    if (a == mine->rounds[i].end() || b == anchor->rounds[i].end() || b->second <= 0) return {};
+    values.push_back(spec.anchor.empty() ? a->second : a->second / b->second);
+  }
+  return values;
 }
 
 std::string_view metric_label(WorkloadId workload, std::string_view metric) {
@@ -113,8 +132,12 @@ std::string pad(std::string_view text, std::size_t width, bool right) {
 std::vector<BarResult> evaluate_bars(const BenchResults& results) {
   std::vector<BarResult> bars;
   for (const BarSpec& spec : kBars) {
-    BarResult bar{std::string(spec.id),     std::string(spec.text), "",         spec.workload,
-                  std::string(spec.metric), std::nullopt,           spec.limit, ""};
+    BarResult bar;
+    bar.id = spec.id;
+    bar.text = spec.text;
+    bar.workload = spec.workload;
+    bar.metric = spec.metric;
+    bar.limit = spec.limit;
     std::string label(metric_label(spec.workload, spec.metric));
     bar.measure = spec.anchor.empty() ? "streamdb " + label
                                       : "streamdb/" + std::string(spec.anchor) + " " + label;
@@ -131,6 +154,7 @@ std::vector<BarResult> evaluate_bars(const BenchResults& results) {
     } else {
       double value = *mine / *anchor;
       bar.value = value;
+      bar.round_values = per_round(results, spec);
       bool pass = spec.test == BarTest::kRatioAtLeast ? value >= spec.limit : value <= spec.limit;
       bar.status = pass ? "PASS" : "FAIL";
     }
@@ -209,8 +233,13 @@ std::string format_report(const BenchResults& results, const std::vector<BarResu
     if (bar.value) {
       value = bar.id == "e_memory" ? format_value(*bar.value) + " MiB" : format_ratio(*bar.value);
     }
+    std::string spread;
+    if (bar.round_values.size() > 1) {
+      auto [low, high] = std::minmax_element(bar.round_values.begin(), bar.round_values.end());
+      spread = "  (rounds " + format_value(*low) + "-" + format_value(*high) + ")";
+    }
     out += "  " + pad(bar.text, 52, false) + pad(bar.measure, 40, false) + pad(value, 9, true) +
-           "  " + bar.status + "\n";
+           "  " + bar.status + spread + "\n";
   }
 
   bool any_error = false;
@@ -276,6 +305,7 @@ nlohmann::json report_json(const BenchResults& results, const std::vector<BarRes
                      {"limit", bar.limit},
                      {"status", bar.status}};
     b["value"] = bar.value ? nlohmann::json(*bar.value) : nlohmann::json(nullptr);
+    b["round_values"] = bar.round_values;
     j["bars"].push_back(b);
   }
   return j;

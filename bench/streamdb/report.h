@@ -15,10 +15,14 @@ struct BarResult {
   std::string id;       // "a_lmdb"
   std::string text;     // "(a) load >= 1.5x LMDB"
   std::string measure;  // "streamdb/lmdb MiB/s"
-  WorkloadId workload;
+  WorkloadId workload = WorkloadId::kLoad;
   std::string metric;
-  std::optional<double> value;  // the ratio (or, for the memory bar, the MiB)
-  double limit;
+  std::optional<double> value;  // the ratio of medians (or, for the memory bar, the MiB)
+  // The same quantity round by round (round i of StreamDB against round i of the anchor, which
+  // ran seconds apart), to show how much the machine's noise moves it. Empty when a round
+  // failed.
+  std::vector<double> round_values;
+  double limit = 0;
   std::string status;  // "PASS", "FAIL" or "n/a: <why>"
 };
 

@@ -142,6 +142,7 @@ TEST_F(StreamdbBenchSmoke, QuickRunReportsEveryStoreAndWorkload) {
     if (have_streamdb) {
       EXPECT_TRUE(status == "PASS" || status == "FAIL") << bar.dump();
       EXPECT_TRUE(bar["value"].is_number()) << bar.dump();
+      EXPECT_EQ(bar["round_values"].size(), 2u) << bar.dump();
     } else {
       EXPECT_EQ(status, "n/a: streamdb not in this run") << bar.dump();
     }
