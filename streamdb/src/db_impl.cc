@@ -310,6 +310,13 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
     IndexState before = work;
     Planned p{w, {}, {}, 0};
     Status s = resolve(*w, now, &work, &p.ops, &p.docs);
+    p.payload_size = 12;
+    for (const IndexOp& op : p.ops)
+      p.payload_size += internal::encoded_size(op);
+    if (s.ok() && p.payload_size + codec_.seal_overhead() > internal::kMaxPayload) {
+      s = Status::invalid_argument("batch too large: " + std::to_string(p.ops.size()) +
+                                   " operations; split it into smaller batches");
+    }
     if (!s.ok()) {
       work = std::move(before);
       w->status = s;
@@ -325,9 +332,6 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
       for (const PreparedBlock& b : d->pending)
         total += internal::kRecordHeaderSize + b.bytes.size();
     }
-    p.payload_size = 12;
-    for (const IndexOp& op : p.ops)
-      p.payload_size += internal::encoded_size(op);
     total += internal::kRecordHeaderSize + p.payload_size + codec_.seal_overhead();
   }
 
