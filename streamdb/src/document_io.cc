@@ -1,4 +1,6 @@
 // Streaming DocumentWriter and DocumentReader: memory stays at one block, whatever the size.
+// The reader uses pread, never the segment mappings, so streaming a large document through
+// does not map its pages into the process.
 #include <cstring>
 
 #include "db_impl.h"
@@ -114,7 +116,8 @@ class StreamReader final : public DocumentReader {
       if (within == 0 && rest.size() >= raw && buffered_ != index) {
         // Whole block wanted: decode straight into the caller's buffer.
         ARCHIBALD_RETURN_IF_ERROR(internal::read_block(codec_, *version_->segments, *doc_, index,
-                                                       path_, rest.first(raw), &scratch_));
+                                                       path_, rest.first(raw), &scratch_,
+                                                       /*use_map=*/false));
         done += raw;
         pos_ += raw;
         continue;
@@ -123,7 +126,8 @@ class StreamReader final : public DocumentReader {
         buffer_.resize(raw);
         buffered_ = ~0u;
         ARCHIBALD_RETURN_IF_ERROR(internal::read_block(codec_, *version_->segments, *doc_, index,
-                                                       path_, buffer_, &scratch_));
+                                                       path_, buffer_, &scratch_,
+                                                       /*use_map=*/false));
         buffered_ = index;
       }
       std::size_t take = std::min<std::size_t>(rest.size(), raw - within);

@@ -1,5 +1,7 @@
 #include "segment_log.h"
 
+#include <algorithm>
+
 #include "coding.h"
 #include "hash.h"
 
@@ -10,6 +12,25 @@ SegmentFile::~SegmentFile() {
     file_.reset();
     (void)env_->remove_file(path_);
   }
+}
+
+const std::byte* SegmentFile::map_slow(std::uint64_t end) {
+  std::lock_guard lock(map_mu_);
+  std::uint64_t len = map_len_.load(std::memory_order_relaxed);
+  if (end <= len) return map_base_.load(std::memory_order_relaxed);
+  if (map_failed_ || end > size()) return nullptr;
+  // Grow geometrically so a segment that keeps growing past its reserve is remapped rarely.
+  std::uint64_t want = std::max({end, size(), map_reserve_, 2 * len});
+  std::unique_ptr<FileMapping> m = file_->map_read_only(want);
+  if (!m) {
+    map_failed_ = true;
+    return nullptr;
+  }
+  const std::byte* base = m->data();
+  mappings_.push_back(std::move(m));
+  map_base_.store(base, std::memory_order_relaxed);
+  map_len_.store(want, std::memory_order_release);
+  return base;
 }
 
 SegmentLog::SegmentLog(Env* env, std::string dir, const Guid& db_id, std::uint64_t segment_size,
@@ -56,7 +77,7 @@ Status SegmentLog::roll_locked() {
     return s.with_context("start segment " + path);
   }
   std::uint64_t size = kRecordHeaderSize + payload.size();
-  auto seg = std::make_shared<SegmentFile>(env_, path, id, std::move(*file), size);
+  auto seg = std::make_shared<SegmentFile>(env_, path, id, std::move(*file), size, segment_size_);
   auto map = std::make_shared<SegmentMap>(*segments_);
   (*map)[id] = seg;
   segments_ = std::move(map);
