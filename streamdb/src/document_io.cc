@@ -28,13 +28,26 @@ class StreamWriter final : public DocumentWriter {
     if (!state_.ok()) return state_;
     if (committed_) return Status::invalid_argument(path_ + ": writer already committed");
     while (!data.empty()) {
+      if (buffer_.empty() && data.size() >= db_->block_size()) {
+        // A whole block in the caller's buffer: written from there, not copied.
+        std::span<const std::byte> block = data.first(db_->block_size());
+        hash_.update(block.data(), block.size());
+        size_ += block.size();
+        data = data.subspan(block.size());
+        Status s = write_block(block);
+        if (!s.ok()) {
+          state_ = s;
+          return s;
+        }
+        continue;
+      }
       std::size_t take = std::min(data.size(), db_->block_size() - buffer_.size());
       buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
       hash_.update(data.data(), take);
       size_ += take;
       data = data.subspan(take);
       if (buffer_.size() == db_->block_size()) {
-        Status s = write_block();
+        Status s = write_block(buffer_);
         if (!s.ok()) {
           state_ = s;
           return s;
@@ -47,7 +60,7 @@ class StreamWriter final : public DocumentWriter {
   Status commit() override {
     if (!state_.ok()) return state_;
     if (committed_) return Status::invalid_argument(path_ + ": writer already committed");
-    if (!buffer_.empty()) ARCHIBALD_RETURN_IF_ERROR(write_block());
+    if (!buffer_.empty()) ARCHIBALD_RETURN_IF_ERROR(write_block(buffer_));
     committed_ = true;
     internal::Writer w;
     internal::PreparedDoc& d = w.docs.emplace_back();
@@ -62,10 +75,10 @@ class StreamWriter final : public DocumentWriter {
   }
 
  private:
-  Status write_block() {
+  Status write_block(std::span<const std::byte> raw) {
     PreparedBlock pb;
     auto index = static_cast<std::uint32_t>(blocks_->size());
-    db_->prepare_block(buffer_, guid_, index, &pb);
+    db_->prepare_block(raw, guid_, index, &pb);
     BlockRef ref;
     Status s = db_->log().append(
         internal::kRecordHeaderSize + pb.bytes.size(),

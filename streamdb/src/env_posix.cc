@@ -93,6 +93,12 @@ class PosixFile final : public File {
     return {};
   }
 
+  void start_writeback(std::uint64_t offset, std::uint64_t length) override {
+    // Errors of the writeback itself are reported by the next fdatasync.
+    (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
+                            SYNC_FILE_RANGE_WRITE);
+  }
+
   Status truncate(std::uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return Status::from_errno("truncate " + path_, errno);

@@ -7,6 +7,15 @@
 
 namespace streamdb::internal {
 
+namespace {
+// Appends are written (and their writeback started) in slices of about this size: large enough
+// that the system calls cost nothing next to the copying, small enough that the device starts
+// early (raw pwrite of 100 x 64 KiB + fdatasync: ~15% faster with writeback started per
+// 256 KiB than with none; ad-hoc probe).
+constexpr std::uint64_t kWritebackSlice = 256 << 10;
+constexpr std::uint64_t kPageSize = 4096;
+}  // namespace
+
 SegmentFile::~SegmentFile() {
   if (obsolete_.load()) {
     file_.reset();
@@ -35,7 +44,12 @@ const std::byte* SegmentFile::map_slow(std::uint64_t end) {
 
 SegmentLog::SegmentLog(Env* env, std::string dir, const Guid& db_id, std::uint64_t segment_size,
                        SegmentMap segments, std::uint64_t end)
-    : env_(env), dir_(std::move(dir)), db_id_(db_id), segment_size_(segment_size), end_(end) {
+    : env_(env),
+      dir_(std::move(dir)),
+      db_id_(db_id),
+      segment_size_(segment_size),
+      end_(end),
+      kicked_(end & ~(kPageSize - 1)) {
   if (!segments.empty()) active_ = segments.rbegin()->second;
   if (active_) durable_ = log_pos(active_->id(), end_);
   segments_ = std::make_shared<const SegmentMap>(std::move(segments));
@@ -83,6 +97,7 @@ Status SegmentLog::roll_locked() {
   segments_ = std::move(map);
   active_ = seg;
   end_ = size;
+  kicked_ = 0;
   dirty_.insert(seg);
   return {};
 }
@@ -96,16 +111,39 @@ Status SegmentLog::append(std::uint64_t size, const Layout& layout) {
   if (end_ + size >= (1ull << 40)) return Status::not_supported("segment too large");
   std::vector<std::span<const std::byte>> parts;
   layout(log_pos(active_->id(), end_), durable_, &parts);
-  Status s = write_fully(active_->file(), end_, parts);
+  Status s = write_locked(parts);
   if (!s.ok()) {
     // Cut the partial write off so the file never holds a half record followed by new ones.
     Status t = active_->file().truncate(end_);
     if (!t.ok()) failed_ = t;
+    kicked_ = std::min(kicked_, end_ & ~(kPageSize - 1));
     return s;
   }
   end_ += size;
   active_->set_size(end_);
   dirty_.insert(active_);
+  return {};
+}
+
+Status SegmentLog::write_locked(const std::vector<std::span<const std::byte>>& parts) {
+  File& file = active_->file();
+  std::uint64_t at = end_;
+  std::size_t first = 0;
+  while (first < parts.size()) {
+    std::size_t last = first;
+    std::uint64_t bytes = 0;
+    while (last < parts.size() && bytes < kWritebackSlice)
+      bytes += parts[last++].size();
+    ARCHIBALD_RETURN_IF_ERROR(write_fully(file, at, std::span(parts).subspan(first, last - first)));
+    at += bytes;
+    first = last;
+    // Whole pages only: a page still being appended to is left alone until it is complete.
+    std::uint64_t complete = at & ~(kPageSize - 1);
+    if (complete >= kicked_ + kWritebackSlice) {
+      file.start_writeback(kicked_, complete - kicked_);
+      kicked_ = complete;
+    }
+  }
   return {};
 }
 

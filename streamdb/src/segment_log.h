@@ -112,6 +112,9 @@ class SegmentLog {
 
  private:
   Status roll_locked();
+  // Writes parts at end_ in slices, starting the device's writeback of each slice as soon as
+  // it is in the page cache, so the next sync() overlaps with the copying.
+  Status write_locked(const std::vector<std::span<const std::byte>>& parts);
   Status refuse_locked() const;
 
   Env* env_;
@@ -122,7 +125,8 @@ class SegmentLog {
   mutable std::mutex mu_;
   std::shared_ptr<const SegmentMap> segments_;  // copy-on-write
   std::shared_ptr<SegmentFile> active_;
-  std::uint64_t end_ = 0;  // length of the active segment
+  std::uint64_t end_ = 0;     // length of the active segment
+  std::uint64_t kicked_ = 0;  // active segment: writeback started below this offset
   std::uint64_t durable_ = 0;
   std::set<std::shared_ptr<SegmentFile>> dirty_;
   Status failed_;

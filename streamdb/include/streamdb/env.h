@@ -44,6 +44,13 @@ class File {
                                        std::span<const std::span<const std::byte>> parts) = 0;
   // fdatasync: on OK every byte written so far survives power loss.
   virtual Status sync() = 0;
+  // A hint: start writing [offset, offset + length) to the device now, without waiting, so a
+  // later sync() has less left to do. Promises nothing about durability; the default does
+  // nothing.
+  virtual void start_writeback(std::uint64_t offset, std::uint64_t length) {
+    (void)offset;
+    (void)length;
+  }
   virtual Status truncate(std::uint64_t size) = 0;
   virtual Result<std::uint64_t> size() = 0;
   // Maps the first `length` bytes read-only (length may exceed the file's size; only bytes
