@@ -166,11 +166,13 @@ void DB::Impl::prepare_block(std::span<const std::byte> raw, const Guid& guid, s
   internal::encode_header(h, pb->header.data());
 }
 
-void DB::Impl::prepare_doc(std::span<const std::byte> data, PreparedDoc* out) const {
+void DB::Impl::prepare_doc(std::span<const std::byte> data, PreparedDoc* out,
+                           const std::uint64_t* content_hash) const {
   auto doc = std::make_shared<Doc>();
   doc->guid = Guid::random();
   doc->size = data.size();
-  doc->checksum = internal::xxh3(data.data(), data.size());
+  doc->checksum =
+      content_hash != nullptr ? *content_hash : internal::xxh3(data.data(), data.size());
   std::uint64_t bs = config_.block_size;
   std::size_t n = static_cast<std::size_t>((data.size() + bs - 1) / bs);
   out->blocks = std::make_shared<std::vector<BlockRef>>(n);
@@ -398,7 +400,7 @@ Status DB::Impl::write_batch(const WriteOptions& wo, const WriteBatch& batch) {
     switch (e.op) {
       case WriteBatch::Op::kPut: {
         PreparedDoc& d = w.docs.emplace_back();
-        prepare_doc(std::as_bytes(std::span(e.data.data(), e.data.size())), &d);
+        prepare_doc(std::as_bytes(std::span(e.data.data(), e.data.size())), &d, &e.data_hash);
         w.requests.push_back({Request::kPut, e.path, {}, {}, &d});
         break;
       }

@@ -150,7 +150,9 @@ class DB::Impl {
   void run_group(const std::vector<internal::Writer*>& group);
   Status resolve(internal::Writer& w, std::int64_t now, internal::IndexState* work,
                  std::vector<internal::IndexOp>* ops, std::vector<internal::PreparedDoc*>* docs);
-  void prepare_doc(std::span<const std::byte> data, internal::PreparedDoc* out) const;
+  // content_hash: xxh3 of data when the caller already has it.
+  void prepare_doc(std::span<const std::byte> data, internal::PreparedDoc* out,
+                   const std::uint64_t* content_hash = nullptr) const;
   void publish(internal::IndexState state, std::uint64_t seq);
   Status check_writable();
 

@@ -114,11 +114,21 @@ class PersistentMap {
     while (!stack.empty()) {
       const Node* n = stack.back();
       stack.pop_back();
-      if (!visit(n->key, n->value)) return false;
       for (const Node* m = n->right.get(); m != nullptr; m = m->left.get())
         stack.push_back(m);
+      // The next entry is known before this one is visited: start loading what it points to
+      // (nodes, key bytes and values live in separate allocations), so the visit overlaps
+      // the cache misses instead of waiting for them one after another.
+      if (!stack.empty()) prefetch_entry(stack.back());
+      if (!visit(n->key, n->value)) return false;
     }
     return true;
+  }
+
+  static void prefetch_entry(const Node* n) {
+    if constexpr (std::is_same_v<K, std::string>) __builtin_prefetch(n->key.data());
+    if constexpr (requires { n->value.get(); }) __builtin_prefetch(n->value.get());
+    __builtin_prefetch(n->right.get());
   }
 
   static NodePtr make(const K& key, const V& value, std::uint64_t priority, NodePtr left,
