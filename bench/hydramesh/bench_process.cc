@@ -57,7 +57,8 @@ bool Process::running() {
 void Process::stop() {
   if (!running()) return;
   kill(pid_, SIGTERM);
-  for (int i = 0; i < 300 && running(); ++i)
+  // Generous, so jackd unregisters from jack2's machine-wide server table (8 slots).
+  for (int i = 0; i < 1500 && running(); ++i)
     usleep(10'000);
   if (running()) {
     kill(pid_, SIGKILL);

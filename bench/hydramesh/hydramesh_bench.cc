@@ -33,7 +33,7 @@ struct Options {
   std::vector<std::string> tools = {"hydramesh", "jacktrip-q2", "jacktrip", "zita",
                                     "hydramesh-loopback"};
   int rounds = 3;
-  double seconds = 6;
+  double seconds = 10;
   double jitter_ms = 1.0;  // hydrameshd jitter target
   std::string json_path;
   double soak_seconds = 0;
@@ -246,15 +246,25 @@ Measurement measure_round_trip(const ToolRun& t, const ServerPair& s, const Opti
     m.max_process_cpu = std::max(m.max_process_cpu, pct);
   }
   iodelay.stop();
-  // "    64.000 frames      1.333 ms total roundtrip latency": the median of the last half.
+  // "    64.000 frames      1.333 ms total roundtrip latency", then two detail lines; the last
+  // ends in "??" and/or "Inv" when jack_iodelay itself distrusts the reading: those are dropped.
+  // The result is the median of the last half of the trusted readings.
   std::vector<double> values;
-  std::istringstream lines(read_text(out));
-  for (std::string line; std::getline(lines, line);) {
+  std::vector<std::string> lines;
+  {
+    std::istringstream text(read_text(out));
+    for (std::string line; std::getline(text, line);)
+      lines.push_back(line);
+  }
+  for (std::size_t i = 0; i < lines.size(); ++i) {
     double frames = 0, ms = 0;
-    if (line.find("total roundtrip latency") != std::string::npos &&
-        std::sscanf(line.c_str(), " %lf frames %lf ms", &frames, &ms) == 2) {
-      values.push_back(ms);
+    if (lines[i].find("total roundtrip latency") == std::string::npos ||
+        std::sscanf(lines[i].c_str(), " %lf frames %lf ms", &frames, &ms) != 2) {
+      continue;
     }
+    const bool flagged = i + 2 < lines.size() && (lines[i + 2].find("??") != std::string::npos ||
+                                                  lines[i + 2].find("Inv") != std::string::npos);
+    if (!flagged && ms > 0) values.push_back(ms);
   }
   if (!values.empty()) {
     values.erase(values.begin(), values.begin() + static_cast<long>(values.size() / 2));
@@ -339,7 +349,7 @@ int bench_main(int argc, char** argv) {
   Options o;
   archibald::FlagParser flags("hydramesh_bench");
   std::string periods = "32,64,128", tools, json_path, dir;
-  std::int64_t rounds = 3, seconds = 6, soak = 0, glitch = 0;
+  std::int64_t rounds = 3, seconds = 10, soak = 0, glitch = 0;
   std::string jitter = "1", loss = "2", net_jitter = "2";
   bool check_json = false;
   flags.add_string("--periods", &periods, "comma-separated JACK periods", "LIST");

@@ -13,8 +13,8 @@
 namespace hydramesh {
 namespace {
 
-constexpr int kResampleChunk = 32;  // source frames fed to the resampler at a time
-constexpr int kResamplerHalfLength = 24;
+constexpr int kResampleChunk = 32;        // source frames fed to the resampler at a time
+constexpr int kResamplerHalfLength = 16;  // 16 frames of filter delay: zita-n2j's minimum
 constexpr double kLateWindowSeconds = 2.0;
 constexpr double kQuietSecondsToShrink = 10.0;
 constexpr double kSlackWindowSeconds = 0.25;

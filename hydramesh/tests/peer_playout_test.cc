@@ -210,7 +210,7 @@ TEST(PeerPlayoutTest, DriftLoopHoldsTheBufferAtPlusMinus1000Ppm) {
     EXPECT_EQ(run.counters.rebuffers, 0u) << ppm;
     // The least slack per window sits on the target (the jitter margin).
     EXPECT_LT(run.max_error_after_settle, 2.0 * kPeriod) << ppm;
-    EXPECT_LT(run.max_mean_error_after_settle, 16.0) << ppm;
+    EXPECT_LT(run.max_mean_error_after_settle, 24.0) << ppm;  // 0.5 ms
     EXPECT_NEAR(run.counters.drift_ppm, ppm, 100.0) << ppm;
   }
 }
