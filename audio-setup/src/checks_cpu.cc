@@ -180,6 +180,23 @@ Evaluation check_audio_irq_sharing(const CheckContext& ctx) {
 Evaluation check_irq_thread_priority(const CheckContext& ctx) {
   std::map<int, std::string> irqs = ctx.audio_irqs();
   if (irqs.empty()) return na("no sound card or USB host controller interrupt found");
+  // Devices on each line: on a shared line every handler has its own thread, named after its
+  // device ("irq/16-i801_smb"); only the audio handler's thread is judged.
+  std::map<int, std::vector<std::string>> devices;
+  if (std::optional<std::string> text = ctx.root().try_read("/proc/interrupts")) {
+    for (const InterruptLine& line : parse_interrupts(*text))
+      devices[line.irq] = line.devices;
+  }
+  auto other_device = [&devices](int irq, const std::string& thread_suffix) {
+    const std::vector<std::string>& on_line = devices[irq];
+    if (on_line.size() < 2 || thread_suffix.empty()) return false;
+    for (const std::string& d : on_line) {
+      bool audio = d.find("snd") != std::string::npos || d.find("audio") != std::string::npos ||
+                   d.find("hci") != std::string::npos || d.rfind("dwc", 0) == 0;
+      if (d.rfind(thread_suffix, 0) == 0) return !audio;
+    }
+    return false;
+  };
   std::string obs;
   std::string low;
   for (const ProcessInfo& p : ctx.processes()) {
@@ -188,6 +205,8 @@ Evaluation check_irq_thread_priority(const CheckContext& ctx) {
     const char* begin = p.comm.data() + 4;
     auto [ptr, ec] = std::from_chars(begin, p.comm.data() + p.comm.size(), irq);
     if (ec != std::errc{} || ptr == begin || !irqs.count(irq)) continue;
+    std::string suffix = *ptr == '-' ? std::string(ptr + 1) : std::string();
+    if (other_device(irq, suffix)) continue;
     std::optional<std::string> stat =
         ctx.root().try_read("/proc/" + std::to_string(p.pid) + "/stat");
     std::optional<TaskStat> ts = stat ? parse_task_stat(*stat) : std::nullopt;

@@ -50,12 +50,12 @@ std::int64_t now_ns() {
 }
 
 // Everything a measuring thread touches; allocated and zeroed before the thread starts, so the
-// loop itself never allocates, locks or logs.
-struct ThreadState {
+// loop itself never allocates, locks or logs. One cache line each, so that the threads on
+// different CPUs do not share lines (cyclictest allocates each thread's statistics apart).
+struct alignas(64) ThreadState {
   int cpu = 0;
   std::int64_t interval_ns = 0;
-  std::int64_t start_ns = 0;
-  std::int64_t end_ns = 0;
+  std::int64_t duration_ns = 0;
   std::uint64_t* histogram = nullptr;
   std::uint64_t samples = 0;
   std::uint64_t overflows = 0;
@@ -66,8 +66,13 @@ struct ThreadState {
 
 void* measure(void* arg) {
   auto* s = static_cast<ThreadState*>(arg);
-  std::int64_t next = s->start_ns;
-  while (next <= s->end_ns) {
+  // Each thread's phase comes from its own start, one interval after it runs, as cyclictest's
+  // threads do by default: the CPUs' timers do not all fire at the same instant (that would be
+  // cyclictest -A, a different and rarer load on the timer hardware and the hypervisor).
+  const std::int64_t start = now_ns();
+  const std::int64_t end = start + s->duration_ns;
+  std::int64_t next = start + s->interval_ns;
+  while (next <= end) {
     timespec wake = from_ns(next);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) == EINTR) {
     }
@@ -280,7 +285,6 @@ Result<LatencyResult> measure_latency(const LatencyOptions& options) {
   }
 
   const std::int64_t interval_ns = options.interval_us * 1000;
-  const std::int64_t start = now_ns() + 50'000'000;  // Let every thread get ready first.
   const auto duration_ns = static_cast<std::int64_t>(options.duration_s * 1e9);
   result.realtime = true;
   std::vector<pthread_t> threads;
@@ -289,8 +293,7 @@ Result<LatencyResult> measure_latency(const LatencyOptions& options) {
     ThreadState& s = states[i];
     s.cpu = cpus[i];
     s.interval_ns = interval_ns;
-    s.start_ns = start;
-    s.end_ns = start + duration_ns;
+    s.duration_ns = duration_ns;
     s.histogram = histograms[i].data();
     pthread_t t;
     int rc = start_thread(&t, cpus[i], true, options.priority, measure, &s);

@@ -184,6 +184,7 @@ Result<RtlResult> measure_round_trip(const RtlOptions& o) {
       std::chrono::steady_clock::now() + std::chrono::duration<double>(o.timeout_s);
   std::vector<float> window(period);
   double best_ratio = 0;
+  int windows = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     if (loop.restart.load(std::memory_order_acquire) ||
         loop.captured.load(std::memory_order_acquire) < loop.capture.size()) {
@@ -195,6 +196,7 @@ Result<RtlResult> measure_round_trip(const RtlOptions& o) {
               window.begin());
     std::uint64_t start = loop.capture_start.load(std::memory_order_relaxed);
     Peak p = correlate(window, loop.sequence);
+    ++windows;
     best_ratio = std::max(best_ratio, p.peak_to_noise);
     if (p.peak_to_noise >= kMinPeakToNoise) {
       double lag =
@@ -213,6 +215,14 @@ Result<RtlResult> measure_round_trip(const RtlOptions& o) {
   }
   char ratio[32];
   std::snprintf(ratio, sizeof ratio, "%.1f", best_ratio);
+  if (windows == 0) {
+    char need[32];
+    std::snprintf(need, sizeof need, "%.1f",
+                  3.0 * static_cast<double>(period) / result.sample_rate + 0.2);
+    return Status::aborted("--timeout " + std::to_string(static_cast<int>(std::ceil(o.timeout_s))) +
+                           " s is shorter than one measurement (about " + need + " s at " +
+                           std::to_string(result.sample_rate) + " Hz)");
+  }
   return Status::aborted("no signal returned from " + o.in_port + " within " +
                          std::to_string(static_cast<int>(std::ceil(o.timeout_s))) +
                          " s (correlation peak/noise " + ratio + ", needs " +

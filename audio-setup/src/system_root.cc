@@ -161,7 +161,10 @@ std::string SystemRoot::resolve(const std::string& path) const {
 
 Status SystemRoot::write(const std::string& path, const std::string& contents,
                          std::vector<std::string>* created_dirs) const {
-  std::string norm = normalize_path(path);
+  // Links resolve inside the root, as for reads: a link in the path, or the file itself being a
+  // link, leads to its target in the root (never the host's file of that name), and the link
+  // itself survives apply and rollback.
+  std::string norm = resolve(path);
   // Create missing parents, outermost first.
   std::vector<std::string> missing;
   for (std::string dir = norm.substr(0, norm.rfind('/')); !dir.empty() && !is_directory(dir);
@@ -195,10 +198,25 @@ Status SystemRoot::write(const std::string& path, const std::string& contents,
     ::close(fd);
     return err == 0 ? Status{} : errno_status("write " + path, err);
   }
+  // A replaced file keeps its mode and owner, so that rollback restores it exactly.
+  struct stat old {};
+  bool replacing = ::lstat(host.c_str(), &old) == 0 && S_ISREG(old.st_mode);
   std::string tmp = host + ".audio-setup-tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status("write " + path, errno);
-  int err = write_all(fd, contents);
+  int err = 0;
+  if (replacing) {
+    struct stat fresh {};
+    if (::fstat(fd, &fresh) != 0) {
+      err = errno;
+    } else if ((fresh.st_uid != old.st_uid || fresh.st_gid != old.st_gid) &&
+               ::fchown(fd, old.st_uid, old.st_gid) != 0) {
+      err = errno;
+    } else if (::fchmod(fd, old.st_mode & 07777) != 0) {
+      err = errno;
+    }
+  }
+  if (err == 0) err = write_all(fd, contents);
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   ::close(fd);
   if (err == 0 && ::rename(tmp.c_str(), host.c_str()) != 0) err = errno;
@@ -209,8 +227,15 @@ Status SystemRoot::write(const std::string& path, const std::string& contents,
   return {};
 }
 
+std::string SystemRoot::resolve_parent(const std::string& path) const {
+  std::string norm = normalize_path(path);
+  std::size_t slash = norm.rfind('/');
+  if (slash == 0) return norm;
+  return normalize_path(resolve(norm.substr(0, slash)) + norm.substr(slash));
+}
+
 Status SystemRoot::remove(const std::string& path) const {
-  if (::unlink(host_path(path).c_str()) != 0 && errno != ENOENT) {
+  if (::unlink(host_path(resolve_parent(path)).c_str()) != 0 && errno != ENOENT) {
     return errno_status("remove " + path, errno);
   }
   return {};
@@ -218,8 +243,8 @@ Status SystemRoot::remove(const std::string& path) const {
 
 Status SystemRoot::remove_empty_directory(const std::string& path) const {
   // A directory someone else has put files into since is left alone.
-  if (::rmdir(host_path(path).c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY &&
-      errno != EEXIST) {
+  if (::rmdir(host_path(resolve_parent(path)).c_str()) != 0 && errno != ENOENT &&
+      errno != ENOTEMPTY && errno != EEXIST) {
     return errno_status("rmdir " + path, errno);
   }
   return {};

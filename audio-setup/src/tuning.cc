@@ -1,5 +1,9 @@
 // apply / rollback: drop-ins and runtime writes with a journal of the previous state.
+#include <sched.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -94,6 +98,43 @@ void plan_runtime(const SystemRoot& root, const std::string& path, const std::st
   plan->changes.push_back({Change::Kind::kRuntime, path, value + "\n", *current, check_id});
 }
 
+// "SCHED_FIFO 90" <-> policy and priority, for kSchedule changes and their journal entries.
+std::string policy_text(int policy, int priority) {
+  const char* name = policy == SCHED_FIFO ? "SCHED_FIFO"
+                     : policy == SCHED_RR ? "SCHED_RR"
+                                          : "SCHED_OTHER";
+  return std::string(name) + " " + std::to_string(priority);
+}
+
+bool parse_policy(const std::string& text, int* policy, int* priority) {
+  std::vector<std::string> w = split_words(text);
+  if (w.size() != 2) return false;
+  *policy = w[0] == "SCHED_FIFO" ? SCHED_FIFO : w[0] == "SCHED_RR" ? SCHED_RR : SCHED_OTHER;
+  auto [ptr, ec] = std::from_chars(w[1].data(), w[1].data() + w[1].size(), *priority);
+  return ec == std::errc{} && ptr == w[1].data() + w[1].size();
+}
+
+int pid_of(const std::string& proc_path) {
+  int pid = 0;
+  std::string digits = proc_path.substr(std::string("/proc/").size());
+  std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  return pid;
+}
+
+Status set_policy(const std::string& proc_path, const std::string& text) {
+  int policy = 0, priority = 0;
+  if (!parse_policy(text, &policy, &priority)) {
+    return Status::corruption("bad scheduling policy '" + text + "'");
+  }
+  sched_param param{};
+  param.sched_priority = priority;
+  if (sched_setscheduler(pid_of(proc_path), policy, &param) != 0) {
+    if (errno == ESRCH) return {};  // The thread is gone; nothing left to change.
+    return Status::from_errno("sched_setscheduler " + proc_path, errno);
+  }
+  return {};
+}
+
 struct JournalEntry {
   std::string path;
   std::string kind;
@@ -107,8 +148,9 @@ struct Journal {
   std::vector<std::string> created_dirs;  // Made for the journal itself.
 };
 
-archibald::Result<Journal> read_journal(const SystemRoot& root, bool* found) {
-  archibald::Result<std::string> text = root.read(kJournalPath);
+archibald::Result<Journal> read_journal(const SystemRoot& root, const std::string& path,
+                                        bool* found) {
+  archibald::Result<std::string> text = root.read(path);
   *found = text.ok();
   if (!text.ok()) {
     if (text.status().code() == archibald::Code::kNotFound) return Journal{};
@@ -116,7 +158,7 @@ archibald::Result<Journal> read_journal(const SystemRoot& root, bool* found) {
   }
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   Journal journal;
-  auto bad = [] { return Status::corruption(std::string(kJournalPath) + ": not a journal"); };
+  auto bad = [&path] { return Status::corruption(path + ": not a journal"); };
   if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1 ||
       !j["entries"].is_array()) {
     return bad();
@@ -252,6 +294,21 @@ Plan plan_fixes(const SystemRoot& root, const CheckReport& report) {
       }
     }
   }
+  // IRQ thread priorities are process state, not files: only on the running system.
+  if (bad("irq_thread_priority") && root.is_live()) {
+    handled.insert("irq_thread_priority");
+    for (const std::string& part : split(by_id["irq_thread_priority"]->fix_other, ';')) {
+      std::vector<std::string> w = split_words(part);
+      if (w.size() != 5 || w[0] != "chrt" || w[1] != "-f" || w[2] != "-p") continue;
+      std::string path = "/proc/" + w[4];
+      int pid = pid_of(path);
+      int policy = sched_getscheduler(pid);
+      sched_param param{};
+      if (pid <= 0 || policy < 0 || sched_getparam(pid, &param) != 0) continue;
+      plan.changes.push_back({Change::Kind::kSchedule, path, "SCHED_FIFO " + w[3],
+                              policy_text(policy, param.sched_priority), "irq_thread_priority"});
+    }
+  }
   for (const Finding& f : report.findings) {
     if ((f.status == Outcome::kWarn || f.status == Outcome::kFail) && !handled.count(f.id)) {
       plan.manual.push_back(f.id + ": " + f.fix_other);
@@ -271,6 +328,9 @@ std::string describe_plan(const Plan& plan, bool dry_run) {
       for (const std::string& l : split(c.contents, '\n')) {
         if (!l.empty()) out += "    " + l + "\n";
       }
+    } else if (c.kind == Change::Kind::kSchedule) {
+      out += verb + "set the scheduling of " + c.path + ": " + c.previous + " -> " + c.contents +
+             " (" + c.check_id + ")\n";
     } else {
       out += verb + "set " + c.path + ": " + trim(c.previous) + " -> " + trim(c.contents) + " (" +
              c.check_id + ")\n";
@@ -282,13 +342,13 @@ std::string describe_plan(const Plan& plan, bool dry_run) {
   return out;
 }
 
-Status apply_changes(const SystemRoot& root, const Plan& plan) {
+Status apply_changes(const SystemRoot& root, const Plan& plan, const std::string& journal_path) {
   if (plan.changes.empty()) return {};
   bool found = false;
-  archibald::Result<Journal> loaded = read_journal(root, &found);
+  archibald::Result<Journal> loaded = read_journal(root, journal_path, &found);
   if (!loaded.ok()) return loaded.status();
   Journal journal = std::move(loaded).value();
-  if (!found) journal.created_dirs = missing_parents(root, kJournalPath);
+  if (!found) journal.created_dirs = missing_parents(root, journal_path);
   std::set<std::string> journaled;
   for (const JournalEntry& e : journal.entries)
     journaled.insert(e.path);
@@ -296,30 +356,40 @@ Status apply_changes(const SystemRoot& root, const Plan& plan) {
     if (journaled.count(c.path)) continue;  // The first apply's previous state is the one to keep.
     JournalEntry e;
     e.path = c.path;
-    e.kind = c.kind == Change::Kind::kDropIn ? "drop-in" : "runtime";
-    archibald::Result<std::string> current = root.read(c.path);
-    e.existed = current.ok();
-    if (current.ok()) e.previous = *current;
-    e.created_dirs = missing_parents(root, c.path);
+    if (c.kind == Change::Kind::kSchedule) {
+      e.kind = "schedule";
+      e.existed = true;
+      e.previous = c.previous;
+    } else {
+      e.kind = c.kind == Change::Kind::kDropIn ? "drop-in" : "runtime";
+      archibald::Result<std::string> current = root.read(c.path);
+      e.existed = current.ok();
+      if (current.ok()) e.previous = *current;
+      e.created_dirs = missing_parents(root, c.path);
+    }
     journal.entries.push_back(std::move(e));
     journaled.insert(c.path);
   }
   ARCHIBALD_RETURN_IF_ERROR(
-      root.write(kJournalPath, journal_json(journal)).with_context("journal"));
-  for (const Change& c : plan.changes)
-    ARCHIBALD_RETURN_IF_ERROR(root.write(c.path, c.contents));
+      root.write(journal_path, journal_json(journal)).with_context("journal"));
+  for (const Change& c : plan.changes) {
+    ARCHIBALD_RETURN_IF_ERROR(c.kind == Change::Kind::kSchedule ? set_policy(c.path, c.contents)
+                                                                : root.write(c.path, c.contents));
+  }
   return {};
 }
 
-Status rollback(const SystemRoot& root, int* restored) {
+Status rollback(const SystemRoot& root, int* restored, const std::string& journal_path) {
   *restored = 0;
   bool found = false;
-  archibald::Result<Journal> loaded = read_journal(root, &found);
+  archibald::Result<Journal> loaded = read_journal(root, journal_path, &found);
   if (!loaded.ok()) return loaded.status();
   if (!found) return {};
   const Journal& journal = *loaded;
   for (auto it = journal.entries.rbegin(); it != journal.entries.rend(); ++it) {
-    if (it->existed) {
+    if (it->kind == "schedule") {
+      ARCHIBALD_RETURN_IF_ERROR(set_policy(it->path, it->previous));
+    } else if (it->existed) {
       bool kernel = root.is_live() && is_kernel_path(it->path);
       ARCHIBALD_RETURN_IF_ERROR(
           root.write(it->path, kernel ? restore_value(it->previous) : it->previous));
@@ -331,7 +401,7 @@ Status rollback(const SystemRoot& root, int* restored) {
     }
     ++*restored;
   }
-  ARCHIBALD_RETURN_IF_ERROR(root.remove(kJournalPath));
+  ARCHIBALD_RETURN_IF_ERROR(root.remove(journal_path));
   for (auto d = journal.created_dirs.rbegin(); d != journal.created_dirs.rend(); ++d) {
     ARCHIBALD_RETURN_IF_ERROR(root.remove_empty_directory(*d));
   }

@@ -139,6 +139,9 @@ TEST(Fixtures, BrokenLimitsSystemFailsWhereRealTimeIsImpossible) {
   EXPECT_EQ(s["preemption_model"], Outcome::kFail);  // preempt=none on the command line
   EXPECT_EQ(s["rt_throttling"], Outcome::kWarn);
   EXPECT_EQ(s["audio_irq_sharing"], Outcome::kWarn);
+  // Only the sound card's handler thread on the shared line is judged, not the SMBus one's.
+  EXPECT_EQ(s["irq_thread_priority"], Outcome::kWarn);
+  EXPECT_EQ(finding(r, "irq_thread_priority").fix_other, "chrt -f -p 90 181");
   // The original audio-setup.sh bug: the audio IRQ pinned to an isolated CPU nobody uses.
   EXPECT_EQ(s["audio_irq_affinity"], Outcome::kWarn);
   EXPECT_NE(finding(r, "audio_irq_affinity").fix_other.find("/proc/irq/16/smp_affinity_list"),

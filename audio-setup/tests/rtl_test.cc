@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -79,6 +80,8 @@ TEST(Rtl, AgreesWithJackIodelayOnTheSameLoopWithinOneFrame) {
 
   double theirs = jack_iodelay_frames(server.name(), 4.0);
   ASSERT_FALSE(std::isnan(theirs)) << "jack_iodelay printed no measurement";
+  std::cout << "round trip: audio-setup " << ours << " frames, jack_iodelay " << theirs
+            << " frames\n";
   EXPECT_NEAR(ours, theirs, 1.0) << "audio-setup " << ours << " vs jack_iodelay " << theirs;
 }
 
@@ -95,6 +98,13 @@ TEST(Rtl, GivesUpWithAClearMessageWhenNothingReturns) {
   EXPECT_NE(r.out.find("no signal returned from system:capture_1 within 3 s"), std::string::npos)
       << r.out;
   EXPECT_LT(took, 8.0);
+
+  // A timeout too short for one measurement window says so instead of blaming the loop.
+  r = run_cli("rtl --server " + server.name() +
+                  " --out system:playback_1 --in system:capture_1 --timeout 1",
+              true);
+  EXPECT_EQ(r.exit_status, 4) << r.out;
+  EXPECT_NE(r.out.find("shorter than one measurement"), std::string::npos) << r.out;
 }
 
 TEST(Rtl, MissingServerAndPortsAreOneLineErrors) {

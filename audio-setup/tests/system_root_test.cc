@@ -53,6 +53,33 @@ TEST_F(SystemRootTest, WriteCreatesParentsAndReportsThem) {
   EXPECT_FALSE(root.exists("/etc/sysctl.d/90-x.conf"));
 }
 
+TEST_F(SystemRootTest, WritesThroughLinksInsideTheRootAndKeepsModes) {
+  SystemRoot root(dir_.string());
+  // card1/device is an absolute link: the write lands in the root, not in the host's /sys.
+  ASSERT_TRUE(root.write("/sys/class/sound/card1/device/irq", "17\n").ok());
+  EXPECT_EQ(*root.read_line("/sys/devices/pci0000:00/0000:00:1f.3/irq"), "17");
+  EXPECT_TRUE(fs::is_symlink(dir_ / "sys/class/sound/card1/device"));
+
+  // A file that is itself a link (Debian's /etc/sysctl.d/99-sysctl.conf) stays a link.
+  fs::create_directories(dir_ / "etc/sysctl.d");
+  std::ofstream(dir_ / "etc/sysctl.conf") << "a = 1\n";
+  fs::create_symlink("../sysctl.conf", dir_ / "etc/sysctl.d/99-sysctl.conf");
+  fs::permissions(dir_ / "etc/sysctl.conf", fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(root.write("/etc/sysctl.d/99-sysctl.conf", "a = 2\n").ok());
+  EXPECT_TRUE(fs::is_symlink(dir_ / "etc/sysctl.d/99-sysctl.conf"));
+  EXPECT_EQ(*root.read("/etc/sysctl.conf"), "a = 2\n");
+  // The replaced file keeps its mode (0600 here), so rollback can restore it exactly.
+  EXPECT_EQ(fs::status(dir_ / "etc/sysctl.conf").permissions(),
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  // Removal follows absolute links of the parent inside the root too.
+  fs::create_directory_symlink("/etc/sysctl.d", dir_ / "etc/alt");
+  ASSERT_TRUE(root.write("/etc/alt/90-x.conf", "b = 1\n").ok());
+  EXPECT_TRUE(fs::exists(dir_ / "etc/sysctl.d/90-x.conf"));
+  ASSERT_TRUE(root.remove("/etc/alt/90-x.conf").ok());
+  EXPECT_FALSE(fs::exists(dir_ / "etc/sysctl.d/90-x.conf"));
+}
+
 TEST(SystemRootValidate, RejectsMissingDirectory) {
   EXPECT_EQ(SystemRoot("/nonexistent/audio-setup-root").validate().code(),
             archibald::Code::kInvalidArgument);

@@ -8,8 +8,9 @@
 
 TEST(BenchLatencySmoke, RunsBothToolsAndWritesJson) {
   std::string out = ::testing::TempDir() + "bench_latency_" + std::to_string(getpid()) + ".json";
-  std::string cmd = std::string(BENCH_BINARY) + " --rounds 1 --duration 1 --cpus 0 --json-out " +
-                    out + " > /dev/null";
+  std::string cmd = std::string(BENCH_BINARY) +
+                    " --rounds 1 --duration 1 --warmup 0 --cpus 0 --json-out " + out +
+                    " > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in(out);
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
@@ -19,5 +20,7 @@ TEST(BenchLatencySmoke, RunsBothToolsAndWritesJson) {
   EXPECT_GT(round["cyclictest"]["samples"].get<int>(), 500);
   EXPECT_GT(j["median_p99_us"]["audio_setup"].get<double>(), 0);
   EXPECT_GT(j["median_p99_us"]["cyclictest"].get<double>(), 0);
+  EXPECT_EQ(j["config"]["cyclictest_args"], "-q -m -h 10000 -p 80 -i 1000 -D 1 -t 1 -a 0");
+  EXPECT_TRUE(j["comparable"].is_boolean());
   std::remove(out.c_str());
 }

@@ -17,6 +17,7 @@ archibald::Status Concealer::setup(int channels, int hold_frames, int fade_frame
     history_.push_back(std::make_unique<float[]>(kHistory));
   lag_.assign(static_cast<std::size_t>(channels), kMinLag);
   correction_.assign(static_cast<std::size_t>(channels), 0.0f);
+  linear_.assign(kMaxLag + kMatchFrames, 0.0f);
   reset();
   return {};
 }
@@ -35,6 +36,22 @@ float Concealer::history_at(int channel, int back) const {
                  [static_cast<std::size_t>((history_end_ - back) & (kHistory - 1))];
 }
 
+namespace {
+
+// Normalised match of the kMatchFrames frames before `now` against those before `now - lag`,
+// looking at every `stride`-th frame. x points at a linear copy of the recent history.
+double match_score(const float* x, int now, int lag, int match, int stride) {
+  double xy = 0, yy = 0;
+  for (int i = 1; i <= match; i += stride) {
+    const double y = x[now - lag - i];
+    xy += x[now - i] * y;
+    yy += y * y;
+  }
+  return yy > 1e-12 ? xy / std::sqrt(yy) : -1e300;
+}
+
+}  // namespace
+
 void Concealer::begin_concealment() {
   concealing_ = true;
   returning_ = false;
@@ -42,30 +59,27 @@ void Concealer::begin_concealment() {
   silent_ = history_fill_ < kMatchFrames + kMinLag + 2;
   if (silent_) return;
   const int max_lag = static_cast<int>(std::min<long>(kMaxLag, history_fill_ - kMatchFrames));
+  const int span = max_lag + kMatchFrames;  // frames of history the search reads
+  float* x = linear_.data();
   for (int c = 0; c < channels_; ++c) {
-    // Coarse search in steps of 2, then refine around the best lag.
-    auto score = [&](int lag) {
-      double xy = 0, yy = 0;
-      for (int i = 1; i <= kMatchFrames; ++i) {
-        const double y = history_at(c, i + lag);
-        xy += history_at(c, i) * y;
-        yy += y * y;
-      }
-      return yy > 1e-12 ? xy / std::sqrt(yy) : -1e300;
-    };
+    for (int i = 0; i < span; ++i)
+      x[i] = history_at(c, span - i);
+    // Coarse: every 4th lag over every 4th frame; then every lag near the best, all frames.
     int best = max_lag;
     double best_score = -1e300;
-    for (int lag = kMinLag; lag <= max_lag; lag += 2) {
-      const double s = score(lag);
-      if (s > best_score) {
-        best_score = s;
+    for (int lag = kMinLag; lag <= max_lag; lag += 4) {
+      const double score = match_score(x, span, lag, kMatchFrames, 4);
+      if (score > best_score) {
+        best_score = score;
         best = lag;
       }
     }
-    for (int lag = std::max(kMinLag, best - 1); lag <= std::min(max_lag, best + 1); ++lag) {
-      const double s = score(lag);
-      if (s > best_score) {
-        best_score = s;
+    best_score = -1e300;
+    const int centre = best;
+    for (int lag = std::max(kMinLag, centre - 3); lag <= std::min(max_lag, centre + 3); ++lag) {
+      const double score = match_score(x, span, lag, kMatchFrames, 1);
+      if (score > best_score) {
+        best_score = score;
         best = lag;
       }
     }

@@ -8,24 +8,27 @@ namespace hydramesh::testing {
 namespace {
 
 // Checks that `recorded` is the probe's noise, sample for sample, from the end of the silence
-// before the recorder's port connection took effect.
-void expect_sample_exact(const std::vector<float>& recorded, const std::string& what) {
+// before the recorder's connection took effect. Segments spoilt by JACK xruns (a missed period
+// on a loaded machine) are allowed, two per xrun the daemons counted meanwhile.
+void expect_sample_exact(const std::vector<float>& recorded, std::uint64_t xruns,
+                         const std::string& what) {
+  static const std::vector<float> reference = reference_noise(48000 * 30);
   std::size_t from = 0;
   while (from < recorded.size() && recorded[from] == 0.0f)
     ++from;
-  from += 64;
-  const std::vector<float> reference = reference_noise(48000 * 30);
-  const long offset = find_in_reference(reference, recorded, from);
-  ASSERT_GE(offset, 0) << what << ": the test signal was not found in the recording";
-  std::size_t mismatches = 0, compared = 0;
-  for (std::size_t i = from; i < recorded.size(); ++i) {
-    const std::size_t r = static_cast<std::size_t>(offset) + (i - from);
-    if (r >= reference.size()) break;
-    ++compared;
-    if (recorded[i] != reference[r]) ++mismatches;
-  }
-  EXPECT_EQ(mismatches, 0u) << what;
-  EXPECT_GT(compared, 48000u) << what;
+  const Exactness e = check_exact_segments(reference, recorded, from + 64, recorded.size());
+  EXPECT_GE(e.segments, 30) << what;
+  EXPECT_GE(e.exact, e.segments - 2 * static_cast<int>(xruns))
+      << what << ": " << e.exact << " of " << e.segments << " segments bit-exact, " << xruns
+      << " xruns";
+  EXPECT_GE(e.exact * 10, e.segments * 9) << what;
+}
+
+std::uint64_t xruns(const MeshFixture& mesh, const std::vector<std::string>& nodes) {
+  std::uint64_t total = 0;
+  for (const std::string& n : nodes)
+    total += read_status(mesh.status_path(n)).xruns;
+  return total;
 }
 
 TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {
@@ -45,6 +48,7 @@ TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {
   ASSERT_TRUE(mesh.wait_for_stream("bob", "alice")) << read_file(mesh.log_path("bob"));
   ASSERT_TRUE(mesh.wait_for_stream("alice", "bob")) << read_file(mesh.log_path("alice"));
 
+  const std::uint64_t xruns_before = xruns(mesh, {"alice", "bob"});
   Child player_a = mesh.play(server_a.name(), port("alice", "send_1"), "noise", 6000);
   Child player_b = mesh.play(server_b.name(), port("bob", "send_1"), "noise", 6000);
   usleep(400'000);
@@ -55,8 +59,12 @@ TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {
   ASSERT_TRUE(mesh.record(server_b.name(), {port("bob", "alice_1")}, 2000, "at_bob.raw"));
   ASSERT_EQ(recorder_a.wait_exit(30), 0);
 
-  expect_sample_exact(read_raw_floats(mesh.dir() + "/at_bob.raw"), "alice -> bob (pcm16)");
-  expect_sample_exact(read_raw_floats(mesh.dir() + "/at_alice.raw"), "bob -> alice (pcm24)");
+  usleep(600'000);  // a status-file period, for the xrun counts
+  const std::uint64_t xrun_count = xruns(mesh, {"alice", "bob"}) - xruns_before;
+  expect_sample_exact(read_raw_floats(mesh.dir() + "/at_bob.raw"), xrun_count,
+                      "alice -> bob (pcm16)");
+  expect_sample_exact(read_raw_floats(mesh.dir() + "/at_alice.raw"), xrun_count,
+                      "bob -> alice (pcm24)");
   const NodeStatsSnapshot at_bob = read_status(mesh.status_path("bob"));
   const PeerStatsSnapshot* from_alice = find_peer(at_bob, "alice");
   ASSERT_NE(from_alice, nullptr);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "hydramesh/pcm_codec.h"
@@ -24,7 +25,8 @@ class SimulatedSender {
   void deliver_until(double now, PeerPlayout& playout, const std::vector<int>& lost = {}) {
     while (true) {
       const double produced = static_cast<double>(clock_ + kPeriod) / (kRate * (1.0 + ppm_ * 1e-6));
-      if (produced + delay_ > now) return;
+      const double extra = extra_delay ? extra_delay(sequence_, produced) : 0.0;
+      if (produced + delay_ + extra > now) return;
       std::vector<float> block(kPeriod);
       for (float& x : block)
         x = signal_.next();
@@ -47,6 +49,8 @@ class SimulatedSender {
   }
   const std::vector<float>& sent() const { return sent_; }
   double delay_ = 0.0005;
+  // Extra network delay of a packet (seconds), from its sequence and production time.
+  std::function<double(std::uint64_t, double)> extra_delay;
 
  private:
   TestSignal signal_;
@@ -216,6 +220,64 @@ TEST(PeerPlayoutTest, WithoutTheLoopTheSameDriftUnderrunsOrOverflows) {
   EXPECT_GT(slow.counters.concealed, 0u);
   const DriftRun fast = run_drift(1000.0, false, 20.0);
   EXPECT_GT(fast.counters.skipped, 0u);
+}
+
+}  // namespace
+}  // namespace hydramesh
+
+namespace hydramesh {
+namespace {
+
+TEST(PeerPlayoutTest, ResamplingKeepsASineClean) {
+  for (double ppm : {0.0, 1000.0}) {
+    PeerPlayout playout;
+    ASSERT_TRUE(playout.setup(options(true)).ok());
+    SimulatedSender sender(TestSignal::Kind::kSine, ppm);
+    const auto out = render(playout, sender, 3000);
+    double worst = 0;
+    const double c = 2.0 * std::cos(2.0 * std::numbers::pi * 440.0 / kRate);
+    for (std::size_t n = 48000; n < out.size(); ++n) {
+      worst = std::max(worst, std::fabs(out[n] - c * out[n - 1] + out[n - 2]));
+    }
+    EXPECT_LT(worst, 2e-3) << ppm;
+    EXPECT_EQ(playout.counters().concealed, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace hydramesh
+
+namespace hydramesh {
+namespace {
+
+TEST(PeerPlayoutTest, AdaptiveTargetGrowsOnRecurringLateAndShrinksWhenQuiet) {
+  PlayoutOptions o = options(true);
+  o.target_ms = 2.0;
+  o.adaptive_target = true;
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(o).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  // For the first 8 s, every 40th packet is held up 6 ms (a recurring stall); then quiet.
+  sender.extra_delay = [](std::uint64_t seq, double t) {
+    return t < 8.0 && seq % 40 == 0 ? 0.006 : 0.0;
+  };
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  const int initial = 96;
+  int peak = 0;
+  std::uint64_t late_at_6s = 0, late_at_8s = 0;
+  for (int k = 0; k < static_cast<int>(30.0 * kRate / kPeriod); ++k) {
+    const double now = static_cast<double>(k) * kPeriod / kRate;
+    sender.deliver_until(now, playout);
+    playout.render(ptr, kPeriod);
+    peak = std::max(peak, playout.counters().target_frames);
+    if (late_at_6s == 0 && now >= 6.0) late_at_6s = playout.counters().late + 1;
+    if (late_at_8s == 0 && now >= 8.0) late_at_8s = playout.counters().late + 1;
+  }
+  EXPECT_GT(peak, initial + 3 * kPeriod) << "grew on recurring late packets";
+  EXPECT_EQ(late_at_8s, late_at_6s) << "after growing, the stalls no longer make packets late";
+  EXPECT_LT(playout.counters().target_frames, peak) << "shrank after a quiet interval";
+  EXPECT_GE(playout.counters().target_frames, 48);  // never below min-target (1 ms)
 }
 
 }  // namespace

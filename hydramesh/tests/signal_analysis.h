@@ -55,3 +55,94 @@ inline long find_in_reference(const std::vector<float>& reference,
 }
 
 }  // namespace hydramesh::testing
+
+namespace hydramesh::testing {
+
+// SNR (dB) of x as a sine of frequency hz: least-squares fit of a*sin + b*cos + c, then
+// fitted power over residual power. Needs no alignment, so it suits codecs with delay.
+inline double sine_snr_db(const std::vector<float>& x, double hz, double rate, std::size_t begin,
+                          std::size_t end) {
+  const double w = 2.0 * std::numbers::pi * hz / rate;
+  double ss = 0, cc = 0, sc = 0, xs = 0, xc = 0, s1 = 0, c1 = 0, x1 = 0;
+  const double n = static_cast<double>(end - begin);
+  for (std::size_t i = begin; i < end; ++i) {
+    const double s = std::sin(w * static_cast<double>(i)), c = std::cos(w * static_cast<double>(i));
+    ss += s * s;
+    cc += c * c;
+    sc += s * c;
+    xs += x[i] * s;
+    xc += x[i] * c;
+    s1 += s;
+    c1 += c;
+    x1 += x[i];
+  }
+  // Solve the 3x3 normal equations by Cramer's rule.
+  const double m[3][3] = {{ss, sc, s1}, {sc, cc, c1}, {s1, c1, n}};
+  const double v[3] = {xs, xc, x1};
+  auto det3 = [](const double a[3][3]) {
+    return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+           a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+           a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  };
+  const double d = det3(m);
+  double coef[3];
+  for (int k = 0; k < 3; ++k) {
+    double mk[3][3];
+    for (int r = 0; r < 3; ++r) {
+      for (int col = 0; col < 3; ++col)
+        mk[r][col] = col == k ? v[r] : m[r][col];
+    }
+    coef[k] = det3(mk) / d;
+  }
+  double signal = 0, noise = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const double fit = coef[0] * std::sin(w * static_cast<double>(i)) +
+                       coef[1] * std::cos(w * static_cast<double>(i)) + coef[2];
+    signal += fit * fit;
+    noise += (x[i] - fit) * (x[i] - fit);
+  }
+  return 10.0 * std::log10(signal / std::max(noise, 1e-30));
+}
+
+}  // namespace hydramesh::testing
+
+namespace hydramesh::testing {
+
+// Splits recorded[from..to) into segments and checks each one sample for sample against the
+// reference at its own alignment (the previous segment's, else searched). A JACK xrun drops a
+// period and so moves the alignment: the segment it falls in is inexact, the next ones are
+// exact again at the new alignment.
+struct Exactness {
+  int segments = 0;
+  int exact = 0;
+};
+
+inline Exactness check_exact_segments(const std::vector<float>& reference,
+                                      const std::vector<float>& recorded, std::size_t from,
+                                      std::size_t to, std::size_t segment = 2400) {
+  Exactness result;
+  long offset = 0;  // reference index minus recorded index (negative when recording began first)
+  bool aligned = false;
+  to = std::min(to, recorded.size());
+  for (std::size_t s = from; s + segment <= to; s += segment) {
+    ++result.segments;
+    auto matches = [&](long off) {
+      const long first = static_cast<long>(s) + off;
+      if (first < 0 || static_cast<std::size_t>(first) + segment > reference.size()) return false;
+      for (std::size_t i = 0; i < segment; ++i) {
+        if (recorded[s + i] != reference[static_cast<std::size_t>(first) + i]) return false;
+      }
+      return true;
+    };
+    if (!aligned || !matches(offset)) {
+      const long found = find_in_reference(reference, recorded, s);
+      aligned = found >= 0;
+      offset = found - static_cast<long>(s);
+      if (!aligned || !matches(offset)) continue;
+    }
+    ++result.exact;
+  }
+  return result;
+}
+
+}  // namespace hydramesh::testing

@@ -39,12 +39,12 @@ pkgs.testers.runNixOSTest {
         m.wait_for_unit("hydramesh.service")
 
     def received_from(machine, peer):
-        stats = json.loads(machine.succeed("cat /var/lib/hydramesh/stats.json"))
+        stats = json.loads(machine.succeed("cat /var/lib/hydramesh/status.json"))
         return next(p for p in stats["peers"] if p["node_id"] == peer)["packets_received"]
 
     # Audio flows both ways and keeps flowing.
-    alice.wait_until_succeeds("test -s /var/lib/hydramesh/stats.json")
-    bob.wait_until_succeeds("test -s /var/lib/hydramesh/stats.json")
+    alice.wait_until_succeeds("test -s /var/lib/hydramesh/status.json")
+    bob.wait_until_succeeds("test -s /var/lib/hydramesh/status.json")
     first = received_from(alice, "bob")
     alice.sleep(2)
     assert received_from(alice, "bob") > first, "alice stopped receiving from bob"

@@ -64,7 +64,7 @@ in
         freeformType = format.type;
         options = {
           node-id = mkOption {
-            type = types.strMatching "[A-Za-z0-9._-]{1,64}";
+            type = types.strMatching "[A-Za-z0-9._-]{1,32}";
             default = config.networking.hostName;
             defaultText = lib.literalExpression "config.networking.hostName";
             description = "This node's name; peers name their receive ports after it.";
@@ -75,9 +75,19 @@ in
             description = "UDP port for audio.";
           };
           udp-mtu = mkOption {
-            type = types.ints.between 576 9000;
+            type = types.ints.between 256 1472;
             default = 1400;
             description = "Largest datagram sent, in bytes.";
+          };
+          jack-server = mkOption {
+            type = types.str;
+            default = "default";
+            description = "JACK server name (PipeWire's JACK answers as `default`).";
+          };
+          status-file = mkOption {
+            type = types.str;
+            default = "/var/lib/hydramesh/status.json";
+            description = "Where the daemon writes per-peer statistics (read by Waybar).";
           };
           peers = mkOption {
             type = types.listOf (types.strMatching ".+:[0-9]+");
@@ -91,11 +101,6 @@ in
             type = types.submodule {
               freeformType = format.type;
               options = {
-                jack-server = mkOption {
-                  type = types.str;
-                  default = "default";
-                  description = "JACK server name (PipeWire's JACK answers as `default`).";
-                };
                 channels = mkOption {
                   type = types.ints.between 1 64;
                   default = 2;

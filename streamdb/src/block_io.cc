@@ -39,7 +39,7 @@ Status read_checked(const SegmentMap& segments, const Doc& doc, std::uint32_t in
       h.seq != guid_tag(doc.guid)) {
     return damaged(path, doc, index, &seg, ref, "record is not this document's block");
   }
-  if (xxh3(payload.data(), payload.size(), block_seed(doc.guid, index)) != h.payload_checksum) {
+  if ((xxh3(payload.data(), payload.size()) ^ block_seed(doc.guid, index)) != h.payload_checksum) {
     return damaged(path, doc, index, &seg, ref, "checksum mismatch");
   }
   return {};

@@ -98,9 +98,15 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
     db->codec_ = *codec;
   }
 
-  Result<std::uint64_t> required = internal::read_committed_seq(env, dir);
-  if (!required.ok()) return ctx(required.status());
-  Result<internal::Recovered> rec = internal::recover(env, dir, db->config_, db->codec_, *required);
+  Result<internal::CommittedMark> committed = internal::read_committed(env, dir);
+  std::vector<std::string> salvage_notes;
+  if (!committed.ok() && options.salvage && committed.status().code() == Code::kCorruption) {
+    salvage_notes.push_back("salvaged: ignored " + committed.status().message());
+    committed = internal::CommittedMark{};
+  }
+  if (!committed.ok()) return ctx(committed.status());
+  Result<internal::Recovered> rec =
+      internal::recover(env, dir, db->config_, db->codec_, *committed, options.salvage);
   if (!rec.ok()) return ctx(rec.status());
 
   std::uint64_t segment_size =
@@ -114,8 +120,18 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   db->publish(std::move(rec->state), rec->last_seq);
   // COMMITTED is rewritten at the next clean close; until then the old value is still a true
   // lower bound, and skipping the write keeps opening after a crash to one round of fsyncs.
-  db->committed_file_seq_ = *required;
+  db->committed_file_seq_ = committed->seq;
   db->pool_ = std::make_unique<internal::AsyncPool>(options.async_threads);
+  for (std::string& n : salvage_notes)
+    db->open_notes_.push_back(std::move(n));
+  if (!rec->salvaged.empty()) {
+    // Rewrite the salvaged state as a checkpoint, so later opens start from it and need no
+    // salvage; what was skipped stays listed in verify()'s notes for this session.
+    for (std::string& n : rec->salvaged)
+      db->open_notes_.push_back("salvaged: " + n);
+    s = db->compact();
+    if (!s.ok()) return s.with_context("open " + dir + ": salvage");
+  }
   return db;
 }
 
@@ -123,7 +139,9 @@ DB::Impl::~Impl() {
   pool_.reset();  // runs the queued async reads first
   if (log_ && log_->health().ok() && log_->sync().ok()) {
     std::uint64_t seq = current_.load()->seq;
-    if (seq != committed_file_seq_) (void)internal::write_committed_seq(env_, dir_, seq);
+    if (seq != committed_file_seq_) {
+      (void)internal::write_committed(env_, dir_, {seq, log_->durable()});
+    }
   }
 }
 
@@ -143,17 +161,19 @@ std::shared_ptr<const Version> DB::Impl::version(const ReadOptions& ro) const {
 // --- writes -----------------------------------------------------------------------------------
 
 void DB::Impl::prepare_block(std::span<const std::byte> raw, const Guid& guid, std::uint32_t index,
-                             PreparedBlock* pb) const {
+                             PreparedBlock* pb, const std::uint64_t* raw_hash) const {
   std::uint8_t flags = 0;
+  std::uint64_t hash = 0;
   if (codec_.encode_block(raw, guid, index, &pb->stored, &flags)) {
     pb->bytes = std::as_bytes(std::span(pb->stored.data(), pb->stored.size()));
+    hash = internal::xxh3(pb->bytes.data(), pb->bytes.size());
   } else {
     pb->bytes = raw;
+    hash = raw_hash != nullptr ? *raw_hash : internal::xxh3(raw.data(), raw.size());
   }
-  internal::RecordHeader h{
-      internal::RecordType::kBlock, flags, static_cast<std::uint32_t>(pb->bytes.size()),
-      internal::guid_tag(guid),
-      internal::xxh3(pb->bytes.data(), pb->bytes.size(), internal::block_seed(guid, index))};
+  internal::RecordHeader h{internal::RecordType::kBlock, flags,
+                           static_cast<std::uint32_t>(pb->bytes.size()), internal::guid_tag(guid),
+                           hash ^ internal::block_seed(guid, index)};
   internal::encode_header(h, pb->header.data());
 }
 
@@ -169,7 +189,9 @@ void DB::Impl::prepare_doc(std::span<const std::byte> data, PreparedDoc* out) co
   for (std::size_t i = 0; i < n; ++i) {
     std::span<const std::byte> raw =
         data.subspan(i * bs, std::min<std::uint64_t>(bs, data.size() - i * bs));
-    prepare_block(raw, doc->guid, static_cast<std::uint32_t>(i), &out->pending[i]);
+    // A one-block document's block is its whole content: its hash is already known.
+    prepare_block(raw, doc->guid, static_cast<std::uint32_t>(i), &out->pending[i],
+                  n == 1 ? &doc->checksum : nullptr);
     (*out->blocks)[i].stored_len = static_cast<std::uint32_t>(out->pending[i].bytes.size());
   }
   doc->blocks = out->blocks;

@@ -110,9 +110,10 @@ class DB::Impl {
   std::uint32_t block_size() const { return config_.block_size; }
   void register_writer(std::uint32_t* segment);
   void unregister_writer(std::uint32_t segment);
-  // Encodes one block (checksum, compression, encryption) into pb.
+  // Encodes one block (checksum, compression, encryption) into pb. raw_hash, when given, is
+  // xxh3(raw), already computed by the caller.
   void prepare_block(std::span<const std::byte> raw, const Guid& guid, std::uint32_t index,
-                     internal::PreparedBlock* pb) const;
+                     internal::PreparedBlock* pb, const std::uint64_t* raw_hash = nullptr) const;
 
  private:
   Impl() = default;

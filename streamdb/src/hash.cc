@@ -1,11 +1,27 @@
+// Small inputs (record headers) use the inlined XXH3; large ones (blocks) go through
+// libxxhash's runtime dispatch on x86-64, which picks AVX2/AVX-512 when the CPU has them.
 #define XXH_INLINE_ALL
 #include "hash.h"
 
 #include <xxhash.h>
 
+#if defined(__x86_64__)
+extern "C" {
+XXH64_hash_t XXH3_64bits_withSeed_dispatch(const void* input, size_t len, XXH64_hash_t seed);
+XXH_errorcode XXH3_64bits_update_dispatch(XXH3_state_t* state, const void* input, size_t len);
+}
+#endif
+
 namespace streamdb::internal {
 
+namespace {
+constexpr std::size_t kDispatchAbove = 4096;
+}
+
 std::uint64_t xxh3(const void* data, std::size_t size, std::uint64_t seed) {
+#if defined(__x86_64__)
+  if (size > kDispatchAbove) return XXH3_64bits_withSeed_dispatch(data, size, seed);
+#endif
   return XXH3_64bits_withSeed(data, size, seed);
 }
 
@@ -19,6 +35,12 @@ StreamingHash::StreamingHash() : state_(std::make_unique<State>()) {
 StreamingHash::~StreamingHash() = default;
 
 void StreamingHash::update(const void* data, std::size_t size) {
+#if defined(__x86_64__)
+  if (size > kDispatchAbove) {
+    XXH3_64bits_update_dispatch(&state_->state, data, size);
+    return;
+  }
+#endif
   XXH3_64bits_update(&state_->state, data, size);
 }
 

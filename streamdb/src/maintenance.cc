@@ -92,6 +92,7 @@ Status DB::Impl::compact() {
   // Copy every live block out of the segments being retired, verbatim (its checksum seed is
   // the document's GUID and block index, which do not change).
   std::map<Guid, std::shared_ptr<const std::vector<BlockRef>>> moved;
+  std::set<std::uint32_t> keep;
   Status failure;
   std::string payload;
   v->state.by_guid().visit_all([&](const Guid& guid, const DocPtr& doc) {
@@ -105,6 +106,12 @@ Status DB::Impl::compact() {
       std::array<std::byte, internal::kRecordHeaderSize> header{};
       failure =
           internal::read_stored_block(*v->segments, *doc, i, doc->paths.front(), &header, &payload);
+      if (failure.code() == Code::kCorruption) {
+        // A damaged block stays where it is (verify keeps reporting it); so does its segment.
+        keep.insert((*blocks)[i].segment);
+        failure = {};
+        continue;
+      }
       if (!failure.ok()) return false;
       BlockRef& ref = (*blocks)[i];
       failure = log_->append(
@@ -178,6 +185,8 @@ Status DB::Impl::compact() {
     internal::IndexState state = cur->state;
     for (auto& [guid, blocks] : moved)
       state.relocate(guid, blocks);
+    for (std::uint32_t kept : keep)
+      reclaim.erase(kept);
     log_->retire(reclaim);
     publish(std::move(state), cur->seq);
     return {};

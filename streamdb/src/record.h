@@ -8,8 +8,9 @@
 //   8      4    payload length in bytes
 //   12     8    seq: commit sequence (commit), checkpoint id (checkpoint), first 8 GUID bytes
 //                (block), segment id (segment header)
-//   20     8    XXH3-64 of the payload, seeded (blocks: by GUID and block index, so a block
-//                read for the wrong document or position fails its check)
+//   20     8    XXH3-64 of the payload; for blocks XORed with block_seed(GUID, index), so a
+//                block read for the wrong document or position fails its check, while a
+//                one-block document's content checksum and block checksum share one pass
 //   28     4    low 32 bits of XXH3-64 of bytes 0..27
 //   32     payload
 //
@@ -52,7 +53,7 @@ void encode_header(const RecordHeader& h, std::byte* out);
 // False unless the magic, the header checksum, the type and the length are valid.
 bool decode_header(const std::byte* in, RecordHeader* out);
 
-// The seed of a block's payload checksum.
+// What a block's payload XXH3 is XORed with in its record header.
 std::uint64_t block_seed(const Guid& guid, std::uint32_t index);
 // The seq field of a block record.
 std::uint64_t guid_tag(const Guid& guid);

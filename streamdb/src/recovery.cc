@@ -10,7 +10,10 @@
 namespace streamdb::internal {
 namespace {
 
+// Resynchronising after damage searches big windows; walking record headers reads small ones,
+// so opening reads little more than the headers of large blocks.
 constexpr std::size_t kWindow = 1u << 20;
+constexpr std::size_t kHeaderWindow = 8192;
 
 struct Damage {
   std::uint64_t pos;  // log position where it starts
@@ -47,7 +50,8 @@ class Scanner {
   Result<const std::byte*> view(std::uint64_t off, std::size_t n) {
     if (off + n > size_) return static_cast<const std::byte*>(nullptr);
     if (off < start_ || off + n > start_ + buf_.size()) {
-      buf_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off)));
+      buf_.resize(static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max(n, kHeaderWindow), size_ - off)));
       std::span<std::byte> part(buf_);
       Result<std::size_t> got = file_.read_at(off, std::span(&part, 1));
       if (!got.ok()) return got.status();
@@ -300,7 +304,8 @@ std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
 }
 
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, std::uint64_t required_seq) {
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage) {
+  const std::uint64_t required_seq = committed.seq;
   Recovered out;
   Result<std::vector<std::string>> names = env->list_dir(dir);
   if (!names.ok()) return names.status();
@@ -322,7 +327,7 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     out.segments[id] = seg;
   }
 
-  const std::uint64_t w = scan.watermark_;
+  const std::uint64_t w = std::max(scan.watermark_, committed.durable);
   constexpr std::uint64_t kNoCut = ~0ull;
   std::uint64_t cut = kNoCut;
   for (const Damage& d : scan.damages_) {
@@ -366,45 +371,65 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     cut = new_cut;
   }
 
+  auto where = [&](std::uint64_t pos) {
+    auto it = out.segments.find(pos_segment(pos));
+    std::string file =
+        it != out.segments.end() ? it->second->path() : segment_file_name(pos_segment(pos));
+    return file + " offset " + std::to_string(pos_offset(pos));
+  };
   auto describe_damage = [&](std::uint64_t from, std::uint64_t to) -> std::string {
     for (const Damage& d : scan.damages_) {
       if (d.pos >= from && d.pos < to) {
         return d.file + " offset " + std::to_string(d.offset) + ": " + d.what;
       }
     }
-    return "a segment file is missing or was truncated";
+    return (from == 0 ? std::string("the log holds no intact commit")
+                      : "the log breaks off after " + where(from)) +
+           "; a segment file is missing or was truncated";
   };
 
   std::uint64_t seq = checkpoint != nullptr ? checkpoint->id : 0;
   ReplayState replay;
+  // Outside salvage, any inconsistency fails the open; in salvage it becomes a note.
+  auto problem = [&](std::string message) -> Status {
+    if (!salvage) return Status::corruption(message);
+    out.salvaged.push_back(std::move(message));
+    return {};
+  };
   for (const ChunkRec* c : chunks) {
     for (const IndexOp& op : c->ops) {
       Status s = replay.apply(op);
-      if (!s.ok())
-        return Status::corruption("checkpoint " + std::to_string(seq) +
-                                  " is inconsistent: " + s.message());
+      if (!s.ok()) {
+        ARCHIBALD_RETURN_IF_ERROR(
+            problem("checkpoint " + std::to_string(seq) + " is inconsistent: " + s.message()));
+      }
     }
   }
   std::uint64_t prev_pos = checkpoint != nullptr ? checkpoint->pos : 0;
   for (const CommitRec* c : commits) {
     if (c->seq != seq + 1) {
-      return Status::corruption("commit " + std::to_string(seq + 1) +
-                                " is lost; the database cannot be opened consistently (" +
-                                describe_damage(prev_pos, c->pos) + ")");
+      ARCHIBALD_RETURN_IF_ERROR(
+          problem((c->seq == seq + 2 ? "commit " + std::to_string(seq + 1) + " is"
+                                     : "commits " + std::to_string(seq + 1) + " to " +
+                                           std::to_string(c->seq - 1) + " are") +
+                  " lost (" + describe_damage(prev_pos, c->pos) + ")"));
     }
     for (const IndexOp& op : c->ops) {
       Status s = replay.apply(op);
-      if (!s.ok())
-        return Status::corruption("commit " + std::to_string(c->seq) +
-                                  " is inconsistent: " + s.message());
+      if (!s.ok()) {
+        ARCHIBALD_RETURN_IF_ERROR(problem("commit " + std::to_string(c->seq) +
+                                          " does not fit the commits before it: " + s.message()));
+      }
     }
     seq = c->seq;
     prev_pos = c->pos;
   }
   if (seq < required_seq) {
-    return Status::corruption("commits up to " + std::to_string(required_seq) +
-                              " were durable but the log ends at commit " + std::to_string(seq) +
-                              " (" + describe_damage(prev_pos, kNoCut) + ")");
+    ARCHIBALD_RETURN_IF_ERROR(problem("commits up to " + std::to_string(required_seq) +
+                                      " were durable but the log ends at commit " +
+                                      std::to_string(seq) + " (" +
+                                      describe_damage(prev_pos, kNoCut) + ")"));
+    seq = required_seq;  // never reuse the sequence numbers of lost commits
   }
   out.state = replay.build();
   out.last_seq = seq;
@@ -446,21 +471,22 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   return out;
 }
 
-Result<std::uint64_t> read_committed_seq(Env* env, const std::string& dir) {
+Result<CommittedMark> read_committed(Env* env, const std::string& dir) {
   std::string path = dir + "/" + kCommittedFileName;
-  if (!env->file_exists(path)) return std::uint64_t{0};
+  if (!env->file_exists(path)) return CommittedMark{};
   Result<std::string> bytes = read_small_file(env, path);
   if (!bytes.ok()) return bytes.status();
-  if (bytes->size() != 24 || bytes->compare(0, 8, "SDBSEQ01") != 0 ||
-      load_u64(bytes->data() + 16) != xxh3(bytes->data(), 16)) {
+  if (bytes->size() != 32 || bytes->compare(0, 8, "SDBSEQ02") != 0 ||
+      load_u64(bytes->data() + 24) != xxh3(bytes->data(), 24)) {
     return Status::corruption(path + " is damaged");
   }
-  return load_u64(bytes->data() + 8);
+  return CommittedMark{load_u64(bytes->data() + 8), load_u64(bytes->data() + 16)};
 }
 
-Status write_committed_seq(Env* env, const std::string& dir, std::uint64_t seq) {
-  std::string bytes = "SDBSEQ01";
-  put_u64(&bytes, seq);
+Status write_committed(Env* env, const std::string& dir, const CommittedMark& mark) {
+  std::string bytes = "SDBSEQ02";
+  put_u64(&bytes, mark.seq);
+  put_u64(&bytes, mark.durable);
   put_u64(&bytes, xxh3(bytes.data(), bytes.size()));
   return write_file_atomically(env, dir, kCommittedFileName, bytes);
 }

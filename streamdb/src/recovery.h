@@ -12,8 +12,11 @@
 //    after it in order. Commit sequence numbers must be contiguous: a gap means a damaged
 //    commit below W, and that is reported as corruption (naming the file and offset) rather
 //    than silently returning older data.
-// 4. The COMMITTED file records the last sequence number known durable at the last clean
-//    close; a log ending before it was truncated or damaged, which is reported too.
+// 4. The COMMITTED file records the last sequence number and the log position known durable at
+//    the last clean close; a log ending before that seq was truncated or damaged, which is
+//    reported too, and damage below that position is damage, never a torn tail.
+// 5. With salvage, lost commits and operations that no longer fit are skipped and listed
+//    instead of failing the open.
 #pragma once
 
 #include <cstdint>
@@ -37,15 +40,24 @@ struct Recovered {
   std::uint64_t end = 0;  // length of the last segment
   // Damage below the watermark that lost nothing committed (e.g. in superseded records).
   std::vector<std::string> notes;
+  // Salvage only: what was skipped (lost commits, operations that no longer fit).
+  std::vector<std::string> salvaged;
+};
+
+// What the COMMITTED file says: at the last clean close, the log held every commit up to seq
+// and everything below log position durable was on stable storage.
+struct CommittedMark {
+  std::uint64_t seq = 0;
+  std::uint64_t durable = 0;
 };
 
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, std::uint64_t required_seq);
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage);
 
 // Associated data that binds a sealed metadata record to its type and sequence number.
 std::uint64_t metadata_ad(RecordType type, std::uint64_t seq);
 
-Result<std::uint64_t> read_committed_seq(Env* env, const std::string& dir);
-Status write_committed_seq(Env* env, const std::string& dir, std::uint64_t seq);
+Result<CommittedMark> read_committed(Env* env, const std::string& dir);
+Status write_committed(Env* env, const std::string& dir, const CommittedMark& mark);
 
 }  // namespace streamdb::internal

@@ -47,13 +47,17 @@ struct Model {
   }
 };
 
-class ModelTest : public ::testing::Test {
+class ModelTest : public ::testing::TestWithParam<bool> {
  protected:
   void reopen() {
     db_.reset();
     Options o;
     o.block_size = 4096;
     o.segment_size = 128 * 1024;
+    if (GetParam()) {  // the same run with zstd and encryption at rest
+      o.compression = Compression::kZstd;
+      o.passphrase = "model";
+    }
     auto r = DB::open(dir_.db(), o);
     ASSERT_TRUE(r.ok()) << r.status().to_string();
     db_ = std::move(*r);
@@ -219,7 +223,7 @@ class ModelTest : public ::testing::Test {
   std::mt19937_64 rng_{20240601};
 };
 
-TEST_F(ModelTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
+TEST_P(ModelTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
   reopen();
   constexpr int kSteps = 4000;
   for (int i = 1; i <= kSteps; ++i) {
@@ -241,6 +245,9 @@ TEST_F(ModelTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
   EXPECT_TRUE(report->clean());
   EXPECT_TRUE(report->notes.empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Storage, ModelTest, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "ZstdEncrypted" : "Plain"; });
 
 }  // namespace
 }  // namespace streamdb

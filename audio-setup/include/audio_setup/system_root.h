@@ -53,16 +53,22 @@ class SystemRoot {
   // target-system form, "/sys/devices/..."). A path with no links is returned normalised.
   std::string resolve(const std::string& path) const;
 
-  // Writing (apply/rollback). Creates missing parent directories (reported in created_dirs,
-  // outermost first, when given). write() replaces the file atomically (temp file + rename,
-  // fsync) when it is a regular file and writes in place for /proc and /sys.
+  // Writing (apply/rollback). Links in path resolve inside the root as for reads; a path that
+  // is itself a link is written through (the link stays). Creates missing parent directories
+  // (reported in created_dirs, outermost first, when given). write() replaces the file
+  // atomically (temp file + rename, fsync), keeping the mode and owner of the file it replaces,
+  // and writes in place for /proc, /sys and /dev of the running system.
   archibald::Status write(const std::string& path, const std::string& contents,
                           std::vector<std::string>* created_dirs = nullptr) const;
+  // Removes the file (or link) path names; links in its parent directories resolve in the root.
   archibald::Status remove(const std::string& path) const;
   // Removes path when it is an empty directory; OK when absent or not empty.
   archibald::Status remove_empty_directory(const std::string& path) const;
 
  private:
+  // path with the links of its parent directories resolved, its last component kept.
+  std::string resolve_parent(const std::string& path) const;
+
   std::string root_;
   bool live_;
 };

@@ -24,8 +24,12 @@
 
 namespace audio_setup {
 
+inline constexpr const char* kJournalPath = "/var/lib/audio-setup/journal.json";
+
 struct Change {
-  enum class Kind { kDropIn, kRuntime };
+  // kSchedule (live system only): path is "/proc/<pid>", contents and previous are
+  // "<policy> <priority>" ("SCHED_FIFO 90"), set with sched_setscheduler.
+  enum class Kind { kDropIn, kRuntime, kSchedule };
   Kind kind = Kind::kDropIn;
   std::string path;      // Target-system path.
   std::string contents;  // What will be written.
@@ -48,13 +52,14 @@ std::string describe_plan(const Plan& plan, bool dry_run);
 
 // Writes the journal first, then every change. Stops at the first failed write (the journal
 // already covers it, so rollback restores a partial apply too).
-archibald::Status apply_changes(const SystemRoot& root, const Plan& plan);
+// journal_path is a target-system path (tests put it elsewhere).
+archibald::Status apply_changes(const SystemRoot& root, const Plan& plan,
+                                const std::string& journal_path = kJournalPath);
 
 // Restores everything the journal records, newest first, then removes the journal. OK and
 // *restored = 0 when there is no journal.
-archibald::Status rollback(const SystemRoot& root, int* restored);
-
-inline constexpr const char* kJournalPath = "/var/lib/audio-setup/journal.json";
+archibald::Status rollback(const SystemRoot& root, int* restored,
+                           const std::string& journal_path = kJournalPath);
 
 // A NixOS module snippet that fixes the report's warn/fail findings; parses with
 // `nix-instantiate --parse`. PipeWire keys are quoted dotted strings.

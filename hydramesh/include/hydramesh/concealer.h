@@ -60,6 +60,7 @@ class Concealer {
   int return_position_ = 0;
   std::vector<int> lag_;
   std::vector<float> correction_;
+  std::vector<float> linear_;  // scratch: recent history of one channel, oldest first
 };
 
 }  // namespace hydramesh

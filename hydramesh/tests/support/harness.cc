@@ -1,7 +1,9 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <jack/jack.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,8 @@ Child::Child(const std::vector<std::string>& argv, const std::string& log_path) 
   setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
   pid_ = fork();
   if (pid_ == 0) {
+    // If the test process dies (a crash, a sanitizer abort), its servers and daemons go too.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
@@ -84,11 +88,32 @@ void Child::stop() {
 
 JackServer::JackServer(const std::string& prefix, const std::string& dir, int period)
     : name_(prefix + std::to_string(getpid())) {
-  process_ =
-      Child({"jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", std::to_string(period)},
-            dir + "/jackd-" + name_ + ".log");
-  Child waiter({"jack_wait", "-s", name_, "-w", "-t", "20"}, dir + "/jack_wait.log");
-  ready_ = waiter.wait_exit(25.0) == 0 && process_.running();
+  // Not jack_wait: its fixed client name "wait" collides between tests running at once
+  // (jack2 names client sockets without the server name).
+  jack_set_error_function([](const char*) {});
+  jack_set_info_function([](const char*) {});
+  const std::string log = dir + "/jackd-" + name_ + ".log";
+  const std::string probe = "ready-" + name_;
+  // jack2 allows 8 servers per machine; when others' tests hold them, wait for a free one.
+  for (int attempt = 0; attempt < 30 && !ready_; ++attempt) {
+    process_ = Child(
+        {"jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", std::to_string(period)}, log);
+    ready_ =
+        wait_until(
+            [&] {
+              if (!process_.running()) return true;
+              jack_client_t* client = jack_client_open(
+                  probe.c_str(), static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+                  nullptr, name_.c_str());
+              if (client == nullptr) return false;
+              jack_client_close(client);
+              return true;
+            },
+            25.0) &&
+        process_.running();
+    if (ready_ || read_file(log).find("Too many servers") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 std::string make_test_dir(const std::string& test_name) {

@@ -7,7 +7,11 @@
 //
 // Thread-safety: a DB may be used from any number of threads at once. Readers see consistent
 // snapshots and never block the writer. One process at a time may open a database directory
-// (a lock file enforces it; a second open fails with Code::kBusy).
+// (a lock file enforces it; a second open fails with Code::kBusy). A DocumentWriter or
+// DocumentReader belongs to one thread at a time.
+//
+// Lifetime: destroy every DocumentWriter and DocumentReader, and release every Snapshot, before
+// the DB. Destroying the DB runs the get_async callbacks already queued, then syncs.
 //
 // Errors are values: every call returns Status or Result<T>; nothing here throws.
 #pragma once

@@ -77,6 +77,10 @@ class Env {
   virtual std::int64_t now_ns() = 0;
 };
 
+// An Env holding every file in memory, for tests and fuzzing; sync is a no-op and everything
+// is gone when it is destroyed. Thread-safe.
+std::unique_ptr<Env> new_memory_env();
+
 // Writes every byte of parts at offset, continuing after short writes.
 Status write_fully(File& file, std::uint64_t offset,
                    std::span<const std::span<const std::byte>> parts);

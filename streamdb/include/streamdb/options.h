@@ -33,6 +33,12 @@ struct Options {
   std::uint32_t block_size = 1u << 20;
   // A new segment file is started when the active one would grow past this; 0 = 256 MiB.
   std::uint64_t segment_size = 0;
+  // Opening a database whose log lost commit records (damaged below the point known durable)
+  // normally fails with Code::kCorruption rather than serve older data silently. With salvage,
+  // the lost batches are skipped, later operations that depended on them are dropped, and the
+  // rest is kept; verify() lists what was skipped in its notes. The database is then compacted
+  // so that later opens need no salvage.
+  bool salvage = false;
 };
 
 struct WriteOptions {

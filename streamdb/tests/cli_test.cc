@@ -1,0 +1,176 @@
+// The streamdb tool: commands, --json output, exit codes and error lines.
+#include "cli.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "streamdb/db.h"
+#include "test_dir.h"
+
+namespace streamdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliRun run(std::vector<std::string> args, const std::string& input = "", bool tty = false) {
+    args.insert(args.begin(), {"streamdb", "-d", dir_.db()});
+    std::vector<const char*> argv;
+    for (const auto& a : args)
+      argv.push_back(a.c_str());
+    std::istringstream in(input);
+    std::ostringstream out, err;
+    int code = cli::run(static_cast<int>(argv.size()), argv.data(), {in, out, err, tty});
+    return {code, out.str(), err.str()};
+  }
+  static void write_file(const fs::path& p, const std::string& data) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << data;
+  }
+  static std::string read_file(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+  static bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
+
+  streamdb::testing::TestDir dir_;
+};
+
+TEST_F(CliTest, PutGetFromStdinAndFiles) {
+  std::string binary("RIFF\0\0\x01\xffWAVE", 12);
+  EXPECT_EQ(run({"put", "/a/kick.wav", "-"}, binary).code, 0);
+  CliRun got = run({"get", "/a/kick.wav"});
+  EXPECT_EQ(got.code, 0);
+  EXPECT_EQ(got.out, binary);
+  fs::path src = fs::path(dir_.path()) / "in.bin";
+  write_file(src, std::string(3'000'000, 'z'));
+  EXPECT_EQ(run({"put", "/a/big.bin", src.string()}).code, 0);
+  fs::path dst = fs::path(dir_.path()) / "out.bin";
+  EXPECT_EQ(run({"get", "/a/big.bin", "-o", dst.string()}).code, 0);
+  EXPECT_EQ(read_file(dst), std::string(3'000'000, 'z'));
+}
+
+TEST_F(CliTest, ExitCodesAndOneLineErrors) {
+  ASSERT_EQ(run({"put", "/x"}, "x").code, 0);
+  CliRun missing = run({"get", "/nope"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(one_line(missing.err)) << missing.err;
+  EXPECT_NE(missing.err.find("/nope"), std::string::npos);
+  EXPECT_EQ(run({"rm", "/nope"}).code, 1);
+  EXPECT_EQ(run({"stat", "/nope"}).code, 1);
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"frobnicate"},
+                                                               {"get"},
+                                                               {"mv", "/x"},
+                                                               {"--bogus", "ls"},
+                                                               {"rm", "/x", "--json"},
+                                                               {"put", "relative/path"},
+                                                               {"ls", "-o", "f"}}) {
+    CliRun r = run(bad);
+    EXPECT_EQ(r.code, 2) << bad[0];
+    EXPECT_TRUE(one_line(r.err)) << bad[0] << ": " << r.err;
+  }
+  CliRun no_db = run({"ls"});
+  EXPECT_EQ(no_db.code, 0);
+  streamdb::testing::TestDir other;
+  std::vector<const char*> argv{"streamdb", "-d", other.path().c_str(), "ls"};
+  std::istringstream in;
+  std::ostringstream out, err;
+  std::string missing_db = other.path() + "/absent";
+  argv[2] = missing_db.c_str();
+  EXPECT_EQ(cli::run(4, argv.data(), {in, out, err, false}), 2);
+  EXPECT_NE(err.str().find("no database"), std::string::npos) << err.str();
+}
+
+TEST_F(CliTest, LockedDatabaseIsAClearFailure) {
+  ASSERT_EQ(run({"put", "/x"}, "x").code, 0);
+  auto db = DB::open(dir_.db(), {});
+  ASSERT_TRUE(db.ok());
+  CliRun r = run({"ls"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_TRUE(one_line(r.err));
+  EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, ListFindStatStatsVerifyWithJson) {
+  for (const char* p : {"/s/drums/kick.wav", "/s/drums/snare.wav", "/s/bass/kick.wav.txt"}) {
+    ASSERT_EQ(run({"put", p}, p).code, 0);
+  }
+  EXPECT_EQ(run({"ls", "/s/drums/"}).out, "/s/drums/kick.wav\n/s/drums/snare.wav\n");
+  EXPECT_EQ(run({"find", "kick.wav"}).out, "/s/drums/kick.wav\n");
+  auto ls = nlohmann::json::parse(run({"ls", "--json"}).out);
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[0]["path"], "/s/bass/kick.wav.txt");
+  EXPECT_EQ(ls[0]["size"], std::string("/s/bass/kick.wav.txt").size());
+  auto found = nlohmann::json::parse(run({"find", ".wav", "--json"}).out);
+  EXPECT_EQ(found.size(), 2u);
+  ASSERT_EQ(run({"bind", "/s/drums/kick.wav", "/kit/kick.wav"}).code, 0);
+  auto st = nlohmann::json::parse(run({"stat", "/kit/kick.wav", "--json"}).out);
+  EXPECT_EQ(st["path_count"], 2);
+  EXPECT_EQ(st["guid"].get<std::string>().size(), 36u);
+  CliRun human = run({"stat", "/kit/kick.wav"});
+  EXPECT_NE(human.out.find("paths     2"), std::string::npos) << human.out;
+  ASSERT_EQ(run({"mv", "/kit/kick.wav", "/kit/k.wav"}).code, 0);
+  ASSERT_EQ(run({"rm", "/s/drums/snare.wav"}).code, 0);
+  auto stats = nlohmann::json::parse(run({"stats", "--json"}).out);
+  EXPECT_EQ(stats["paths"], 3);
+  EXPECT_EQ(stats["documents"], 2);
+  auto verify = nlohmann::json::parse(run({"verify", "--json"}).out);
+  EXPECT_EQ(verify["clean"], true);
+  EXPECT_EQ(verify["documents_checked"], 2);
+  EXPECT_EQ(run({"compact"}).code, 0);
+  EXPECT_EQ(run({"get", "/kit/k.wav"}).out, "/s/drums/kick.wav");
+}
+
+TEST_F(CliTest, VerifyReportsDamagedDataWithExitTwo) {
+  ASSERT_EQ(run({"put", "/victim.wav"}, std::string(200000, 'v')).code, 0);
+  fs::path seg = fs::path(dir_.db()) / "00000001.seg";
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100000);
+    f.put('X');
+  }
+  CliRun r = run({"verify"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("/victim.wav"), std::string::npos) << r.out;
+  EXPECT_TRUE(one_line(r.err));
+  CliRun get = run({"get", "/victim.wav"});
+  EXPECT_EQ(get.code, 2);
+  EXPECT_NE(get.err.find("/victim.wav"), std::string::npos);
+  auto json = nlohmann::json::parse(run({"verify", "--json"}).out);
+  EXPECT_EQ(json["clean"], false);
+  EXPECT_EQ(json["damaged"][0]["path"], "/victim.wav");
+}
+
+TEST_F(CliTest, ImportAndExportATree) {
+  fs::path lib = fs::path(dir_.path()) / "lib";
+  write_file(lib / "drums/kick.wav", "KICK");
+  write_file(lib / "drums/snare.wav", std::string(70000, 's'));
+  write_file(lib / "bass/sub.wav", "SUB");
+  CliRun imp = run({"import", lib.string(), "/samples"}, "", true);
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  EXPECT_NE(imp.out.find("imported 3 files"), std::string::npos);
+  EXPECT_NE(imp.err.find("3/3 files"), std::string::npos) << "progress bar on a terminal";
+  EXPECT_EQ(run({"ls", "/samples/"}).out,
+            "/samples/bass/sub.wav\n/samples/drums/kick.wav\n/samples/drums/snare.wav\n");
+  EXPECT_TRUE(run({"import", lib.string(), "/again"}, "", false).err.empty());
+  fs::path out = fs::path(dir_.path()) / "out";
+  ASSERT_EQ(run({"export", "/samples/drums/", out.string()}).code, 0);
+  EXPECT_EQ(read_file(out / "kick.wav"), "KICK");
+  EXPECT_EQ(read_file(out / "snare.wav"), std::string(70000, 's'));
+  EXPECT_EQ(run({"export", "/nothing/", out.string()}).code, 1);
+  EXPECT_EQ(run({"import", (lib / "missing").string()}).code, 1);
+}
+
+}  // namespace
+}  // namespace streamdb
