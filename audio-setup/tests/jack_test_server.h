@@ -46,11 +46,17 @@ class JackDummyServer {
              static_cast<char*>(nullptr));
       _exit(127);
     }
-    // Ready when a client can connect.
-    for (int i = 0; i < 200 && !ready_; ++i) {
+    // Ready when a client can connect. Up to 25 s: on a machine loaded with other builds and
+    // other test suites' JACK servers, jackd has been seen to need more than 10 s to start. A
+    // jackd that exits is not waited for.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
+    while (!ready_ && std::chrono::steady_clock::now() < deadline) {
       if (jack_client_t* c = open_client(name_, "probe")) {
         jack_client_close(c);
         ready_ = true;
+      } else if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;  // Reaped; nothing left to stop.
+        break;
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }

@@ -75,6 +75,31 @@ TEST_F(DaemonErrorsTest, ConfigErrorsNameTheKeyAndExit2) {
   EXPECT_NE(run.lines[0].find("world-readable"), std::string::npos);
 }
 
+TEST_F(DaemonErrorsTest, CheckConfigJudgesTheFileAloneAndNamesTheBadKey) {
+  const std::string config = mesh_.dir() + "/check.json";
+  // What services.hydramesh writes: no secret (it arrives by --secret-file), no JACK needed.
+  write_file(config,
+             R"({"node-id": "stage-left", "udp-port": 7777, "udp-mtu": 1400,
+                 "peers": ["127.0.0.1:7778"], "jack-server": "default",
+                 "status-file": "/var/lib/hydramesh/status.json",
+                 "audio": {"channels": 2, "codec": "pcm16", "jitter-ms": "auto"}})",
+             0644);
+  DaemonRun run = run_daemon(mesh_.dir(), {"--check-config", config}, "check-ok");
+  EXPECT_EQ(run.exit_code, 0);
+  ASSERT_EQ(run.lines.size(), 1u);
+  EXPECT_NE(run.lines[0].find("configuration is valid"), std::string::npos) << run.lines[0];
+
+  write_file(config, R"({"node-id": "stage-left", "udp-mtu": 9000})", 0644);
+  run = run_daemon(mesh_.dir(), {"--check-config", config}, "check-bad");
+  EXPECT_EQ(run.exit_code, 2);
+  ASSERT_EQ(run.lines.size(), 1u);
+  EXPECT_NE(run.lines[0].find("'udp-mtu'"), std::string::npos) << run.lines[0];
+
+  run = run_daemon(mesh_.dir(), {"--check-config", mesh_.dir() + "/missing.json"}, "check-gone");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.lines.size(), 1u);
+}
+
 TEST_F(DaemonErrorsTest, MissingJackServerExits1WithAClearLine) {
   const std::string missing = "nosuchserver" + std::to_string(getpid());
   DaemonRun run = run_daemon(mesh_.dir(),

@@ -35,12 +35,14 @@ int print_stats(const std::string& path) {
 
 int main(int argc, char** argv) {
   archibald::FlagParser flags("hydrameshd");
-  std::string config_path, node_id, udp_address, secret_file, jack_server, client_name, status_file,
-      codec, jitter;
+  std::string config_path, check_path, node_id, udp_address, secret_file, jack_server, client_name,
+      status_file, codec, jitter;
   std::int64_t udp_port = 0, channels = 0;
   std::vector<std::string> peers;
   bool loopback = false, insecure = false, stats = false, help = false;
   flags.add_string("--config", &config_path, "JSON configuration file", "FILE", "-c");
+  flags.add_string("--check-config", &check_path,
+                   "check every key and value of a configuration file, then exit", "FILE");
   flags.add_string("--node-id", &node_id, "this node's name (default: host name)", "NAME");
   flags.add_string("--udp-address", &udp_address, "IPv4 address to bind (default 0.0.0.0)", "ADDR");
   flags.add_int("--udp-port", &udp_port, "UDP port (default 7777)", 1, 65535);
@@ -65,6 +67,15 @@ int main(int argc, char** argv) {
   if (!positionals.empty()) {
     return fail(archibald::Status::invalid_argument("unexpected argument '" + positionals[0] + "'"),
                 2);
+  }
+
+  // Used at build time (the NixOS module checks the file it generates): the secret and the JACK
+  // server belong to the machine that runs the daemon, so only the file itself is judged.
+  if (flags.is_set("--check-config")) {
+    auto checked = hydramesh::load_config_file(check_path);
+    if (!checked.ok()) return fail(checked.status(), 2);
+    std::printf("hydrameshd: %s: configuration is valid\n", check_path.c_str());
+    return 0;
   }
 
   hydramesh::DaemonConfig config;

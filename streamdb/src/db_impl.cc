@@ -1,4 +1,4 @@
-// DB::Impl: opening, the group-commit write path, and reads.
+// DB::Impl: opening, closing and the group-commit write path (reads: db_read.cc).
 #include "db_impl.h"
 
 #include <algorithm>
@@ -24,17 +24,6 @@ namespace {
 constexpr std::uint64_t kDefaultSegmentSize = 256ull << 20;
 // A group stops growing at this many bytes so one leader does not hold everyone for long.
 constexpr std::uint64_t kMaxGroupBytes = 64ull << 20;
-
-DocumentInfo info_of(const std::string& path, const Doc& doc) {
-  DocumentInfo info;
-  info.path = path;
-  info.guid = doc.guid;
-  info.size = doc.size;
-  info.checksum = doc.checksum;
-  info.mtime_ns = doc.mtime_ns;
-  info.path_count = static_cast<std::uint32_t>(doc.paths.size());
-  return info;
-}
 
 std::uint64_t writer_bytes(const Writer& w) {
   std::uint64_t n = 0;
@@ -310,6 +299,13 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
     IndexState before = work;
     Planned p{w, {}, {}, 0};
     Status s = resolve(*w, now, &work, &p.ops, &p.docs);
+    p.payload_size = 12;
+    for (const IndexOp& op : p.ops)
+      p.payload_size += internal::encoded_size(op);
+    if (s.ok() && p.payload_size + codec_.seal_overhead() > internal::kMaxPayload) {
+      s = Status::invalid_argument("batch too large: " + std::to_string(p.ops.size()) +
+                                   " operations; split it into smaller batches");
+    }
     if (!s.ok()) {
       work = std::move(before);
       w->status = s;
@@ -325,9 +321,6 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
       for (const PreparedBlock& b : d->pending)
         total += internal::kRecordHeaderSize + b.bytes.size();
     }
-    p.payload_size = 12;
-    for (const IndexOp& op : p.ops)
-      p.payload_size += internal::encoded_size(op);
     total += internal::kRecordHeaderSize + p.payload_size + codec_.seal_overhead();
   }
 
@@ -437,121 +430,6 @@ Status DB::Impl::flush() {
   Writer w;
   w.sync = true;
   return commit(w);
-}
-
-// --- reads ------------------------------------------------------------------------------------
-
-Status DB::Impl::get(const ReadOptions& ro, std::string_view path, std::string* value) {
-  std::shared_ptr<const Version> v = version(ro);
-  std::string key(path);
-  const internal::DocPtr* d = v->state.find_path(key);
-  if (d == nullptr) return Status::not_found(key + ": no such path");
-  const Doc& doc = **d;
-  value->resize(doc.size);
-  std::string scratch;
-  for (std::uint32_t i = 0; i < doc.blocks->size(); ++i) {
-    std::uint64_t start = static_cast<std::uint64_t>(i) * config_.block_size;
-    std::span<std::byte> out(reinterpret_cast<std::byte*>(value->data()) + start,
-                             internal::block_raw_len(doc, i, config_.block_size));
-    Status s = internal::read_block(codec_, *v->segments, doc, i, key, out, &scratch);
-    if (!s.ok()) {
-      value->clear();
-      return s;
-    }
-  }
-  return {};
-}
-
-Result<std::size_t> DB::Impl::read_range(const ReadOptions& ro, std::string_view path,
-                                         std::uint64_t offset, std::span<std::byte> out) {
-  std::shared_ptr<const Version> v = version(ro);
-  std::string key(path);
-  const internal::DocPtr* d = v->state.find_path(key);
-  if (d == nullptr) return Status::not_found(key + ": no such path");
-  return internal::read_doc_range(codec_, config_.block_size, *v->segments, **d, key, offset, out);
-}
-
-Result<DocumentInfo> DB::Impl::stat(const ReadOptions& ro, std::string_view path) {
-  std::shared_ptr<const Version> v = version(ro);
-  std::string key(path);
-  const internal::DocPtr* d = v->state.find_path(key);
-  if (d == nullptr) return Status::not_found(key + ": no such path");
-  return info_of(key, **d);
-}
-
-Result<std::vector<std::string>> DB::Impl::paths_of(const ReadOptions& ro, const Guid& guid) {
-  std::shared_ptr<const Version> v = version(ro);
-  const internal::DocPtr* d = v->state.find_guid(guid);
-  if (d == nullptr) return Status::not_found("no document " + guid.to_string());
-  return (*d)->paths;
-}
-
-Status DB::Impl::list(const ReadOptions& ro, std::string_view prefix,
-                      const std::function<bool(const DocumentInfo&)>& visit) {
-  std::shared_ptr<const Version> v = version(ro);
-  DocumentInfo info;
-  v->state.by_path().visit_from(std::string(prefix),
-                                [&](const std::string& path, const internal::DocPtr& doc) {
-                                  if (path.compare(0, prefix.size(), prefix) != 0) return false;
-                                  info.path.assign(path);
-                                  info.guid = doc->guid;
-                                  info.size = doc->size;
-                                  info.checksum = doc->checksum;
-                                  info.mtime_ns = doc->mtime_ns;
-                                  info.path_count = static_cast<std::uint32_t>(doc->paths.size());
-                                  return visit(info);
-                                });
-  return {};
-}
-
-Status DB::Impl::find_suffix(const ReadOptions& ro, std::string_view suffix,
-                             const std::function<bool(const DocumentInfo&)>& visit) {
-  std::shared_ptr<const Version> v = version(ro);
-  std::string rev = internal::reversed(suffix);
-  std::vector<std::string> paths;
-  v->state.by_suffix().visit_from(rev, [&](const std::string& r, const internal::Unit&) {
-    if (r.compare(0, rev.size(), rev) != 0) return false;
-    paths.push_back(internal::reversed(r));
-    return true;
-  });
-  std::sort(paths.begin(), paths.end());
-  for (const std::string& p : paths) {
-    const internal::DocPtr* d = v->state.find_path(p);
-    if (d != nullptr && !visit(info_of(p, **d))) break;
-  }
-  return {};
-}
-
-void DB::Impl::get_async(std::string_view path, std::function<void(Result<std::string>)> callback) {
-  pool_->post([this, p = std::string(path), cb = std::move(callback)] {
-    std::string value;
-    Status s = get(ReadOptions{}, p, &value);
-    if (s.ok()) {
-      cb(std::move(value));
-    } else {
-      cb(std::move(s));
-    }
-  });
-}
-
-const Snapshot* DB::Impl::get_snapshot() {
-  return new Snapshot(current_.load());
-}
-
-void DB::Impl::release_snapshot(const Snapshot* snapshot) {
-  delete snapshot;
-}
-
-void DB::Impl::register_writer(std::uint32_t* segment) {
-  std::lock_guard lock(writers_mu_);
-  *segment = log_->active_segment();
-  writer_segments_.insert(*segment);
-}
-
-void DB::Impl::unregister_writer(std::uint32_t segment) {
-  std::lock_guard lock(writers_mu_);
-  auto it = writer_segments_.find(segment);
-  if (it != writer_segments_.end()) writer_segments_.erase(it);
 }
 
 }  // namespace streamdb

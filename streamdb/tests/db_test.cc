@@ -346,6 +346,35 @@ TEST_F(DBTest, CompactReclaimsSpaceAndKeepsReadersAndDataIntact) {
   }
 }
 
+TEST_F(DBTest, StreamingWriterOpenAcrossACompactionKeepsItsEarlyBlocks) {
+  Options o;
+  o.segment_size = 32 * 1024;
+  open(o);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(db_->put({}, "/old/" + std::to_string(i), pattern(3000, i)).ok());
+  std::string data = pattern(60000, 99);
+  auto w = db_->new_writer(wo_, "/streamed.wav");
+  ASSERT_TRUE(w.ok());
+  auto append = [&](std::size_t from, std::size_t to) {
+    std::string_view piece = std::string_view(data).substr(from, to - from);
+    return (*w)->append(std::as_bytes(std::span(piece.data(), piece.size())));
+  };
+  ASSERT_TRUE(append(0, 30000).ok());  // blocks land in the segments compaction retires
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(db_->remove({}, "/old/" + std::to_string(i)).ok());
+  ASSERT_TRUE(db_->compact().ok());
+  ASSERT_TRUE(append(30000, data.size()).ok());
+  ASSERT_TRUE((*w)->commit().ok());
+  w->reset();
+  EXPECT_EQ(get("/streamed.wav"), data);
+  ASSERT_TRUE(db_->compact().ok());  // now nothing pins the old segments
+  EXPECT_EQ(get("/streamed.wav"), data);
+  open(o);
+  EXPECT_EQ(get("/streamed.wav"), data);
+  EXPECT_TRUE(db_->verify()->clean());
+  EXPECT_LT(db_->stats().file_bytes, 3 * data.size());
+}
+
 TEST_F(DBTest, VerifyChecksEveryByte) {
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(db_->put(wo_, "/v/" + std::to_string(i), pattern(9000, i)).ok());
