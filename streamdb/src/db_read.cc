@@ -28,9 +28,8 @@ DocumentInfo info_of(const std::string& path, const Doc& doc) {
 
 Status DB::Impl::get(const ReadOptions& ro, std::string_view path, std::string* value) {
   std::shared_ptr<const Version> v = version(ro);
-  std::string key(path);
-  const internal::DocPtr* d = v->state.find_path(key);
-  if (d == nullptr) return Status::not_found(key + ": no such path");
+  const internal::DocPtr* d = v->state.find_path(path);
+  if (d == nullptr) return Status::not_found(std::string(path) + ": no such path");
   const Doc& doc = **d;
   value->resize(doc.size);
   std::string scratch;
@@ -38,7 +37,7 @@ Status DB::Impl::get(const ReadOptions& ro, std::string_view path, std::string* 
     std::uint64_t start = static_cast<std::uint64_t>(i) * config_.block_size;
     std::span<std::byte> out(reinterpret_cast<std::byte*>(value->data()) + start,
                              internal::block_raw_len(doc, i, config_.block_size));
-    Status s = internal::read_block(codec_, *v->segments, doc, i, key, out, &scratch);
+    Status s = internal::read_block(codec_, *v->segments, doc, i, path, out, &scratch);
     if (!s.ok()) {
       value->clear();
       return s;
@@ -50,10 +49,9 @@ Status DB::Impl::get(const ReadOptions& ro, std::string_view path, std::string* 
 Result<std::size_t> DB::Impl::read_range(const ReadOptions& ro, std::string_view path,
                                          std::uint64_t offset, std::span<std::byte> out) {
   std::shared_ptr<const Version> v = version(ro);
-  std::string key(path);
-  const internal::DocPtr* d = v->state.find_path(key);
-  if (d == nullptr) return Status::not_found(key + ": no such path");
-  return internal::read_doc_range(codec_, config_.block_size, *v->segments, **d, key, offset, out);
+  const internal::DocPtr* d = v->state.find_path(path);
+  if (d == nullptr) return Status::not_found(std::string(path) + ": no such path");
+  return internal::read_doc_range(codec_, config_.block_size, *v->segments, **d, path, offset, out);
 }
 
 Result<DocumentInfo> DB::Impl::stat(const ReadOptions& ro, std::string_view path) {

@@ -1,4 +1,6 @@
 // Streaming DocumentWriter and DocumentReader: memory stays at one block, whatever the size.
+// The reader uses pread, never the segment mappings, so streaming a large document through
+// does not map its pages into the process.
 #include <cstring>
 
 #include "db_impl.h"
@@ -26,13 +28,26 @@ class StreamWriter final : public DocumentWriter {
     if (!state_.ok()) return state_;
     if (committed_) return Status::invalid_argument(path_ + ": writer already committed");
     while (!data.empty()) {
+      if (buffer_.empty() && data.size() >= db_->block_size()) {
+        // A whole block in the caller's buffer: written from there, not copied.
+        std::span<const std::byte> block = data.first(db_->block_size());
+        hash_.update(block.data(), block.size());
+        size_ += block.size();
+        data = data.subspan(block.size());
+        Status s = write_block(block);
+        if (!s.ok()) {
+          state_ = s;
+          return s;
+        }
+        continue;
+      }
       std::size_t take = std::min(data.size(), db_->block_size() - buffer_.size());
       buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
       hash_.update(data.data(), take);
       size_ += take;
       data = data.subspan(take);
       if (buffer_.size() == db_->block_size()) {
-        Status s = write_block();
+        Status s = write_block(buffer_);
         if (!s.ok()) {
           state_ = s;
           return s;
@@ -45,7 +60,7 @@ class StreamWriter final : public DocumentWriter {
   Status commit() override {
     if (!state_.ok()) return state_;
     if (committed_) return Status::invalid_argument(path_ + ": writer already committed");
-    if (!buffer_.empty()) ARCHIBALD_RETURN_IF_ERROR(write_block());
+    if (!buffer_.empty()) ARCHIBALD_RETURN_IF_ERROR(write_block(buffer_));
     committed_ = true;
     internal::Writer w;
     internal::PreparedDoc& d = w.docs.emplace_back();
@@ -60,10 +75,10 @@ class StreamWriter final : public DocumentWriter {
   }
 
  private:
-  Status write_block() {
+  Status write_block(std::span<const std::byte> raw) {
     PreparedBlock pb;
     auto index = static_cast<std::uint32_t>(blocks_->size());
-    db_->prepare_block(buffer_, guid_, index, &pb);
+    db_->prepare_block(raw, guid_, index, &pb);
     BlockRef ref;
     Status s = db_->log().append(
         internal::kRecordHeaderSize + pb.bytes.size(),
@@ -114,7 +129,8 @@ class StreamReader final : public DocumentReader {
       if (within == 0 && rest.size() >= raw && buffered_ != index) {
         // Whole block wanted: decode straight into the caller's buffer.
         ARCHIBALD_RETURN_IF_ERROR(internal::read_block(codec_, *version_->segments, *doc_, index,
-                                                       path_, rest.first(raw), &scratch_));
+                                                       path_, rest.first(raw), &scratch_,
+                                                       /*use_map=*/false));
         done += raw;
         pos_ += raw;
         continue;
@@ -123,7 +139,8 @@ class StreamReader final : public DocumentReader {
         buffer_.resize(raw);
         buffered_ = ~0u;
         ARCHIBALD_RETURN_IF_ERROR(internal::read_block(codec_, *version_->segments, *doc_, index,
-                                                       path_, buffer_, &scratch_));
+                                                       path_, buffer_, &scratch_,
+                                                       /*use_map=*/false));
         buffered_ = index;
       }
       std::size_t take = std::min<std::size_t>(rest.size(), raw - within);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -18,6 +19,18 @@ namespace streamdb {
 namespace {
 
 constexpr std::size_t kMaxIov = IOV_MAX;
+
+class PosixMapping final : public FileMapping {
+ public:
+  PosixMapping(void* addr, std::uint64_t size) : addr_(addr), size_(size) {}
+  ~PosixMapping() override { ::munmap(addr_, size_); }
+  const std::byte* data() const override { return static_cast<const std::byte*>(addr_); }
+  std::uint64_t size() const override { return size_; }
+
+ private:
+  void* addr_;
+  std::uint64_t size_;
+};
 
 class PosixFile final : public File {
  public:
@@ -80,6 +93,12 @@ class PosixFile final : public File {
     return {};
   }
 
+  void start_writeback(std::uint64_t offset, std::uint64_t length) override {
+    // Errors of the writeback itself are reported by the next fdatasync.
+    (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
+                            SYNC_FILE_RANGE_WRITE);
+  }
+
   Status truncate(std::uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return Status::from_errno("truncate " + path_, errno);
@@ -91,6 +110,13 @@ class PosixFile final : public File {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return Status::from_errno("stat " + path_, errno);
     return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  std::unique_ptr<FileMapping> map_read_only(std::uint64_t length) override {
+    if (length == 0) return nullptr;
+    void* addr = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd_, 0);
+    if (addr == MAP_FAILED) return nullptr;  // callers fall back to read_at
+    return std::make_unique<PosixMapping>(addr, length);
   }
 
  private:

@@ -67,7 +67,7 @@ class IndexState {
   using SuffixMap = PersistentMap<std::string, Unit, StringPriority>;
   using GuidMap = PersistentMap<Guid, DocPtr, GuidPriority>;
 
-  const DocPtr* find_path(const std::string& path) const { return by_path_.find(path); }
+  const DocPtr* find_path(std::string_view path) const { return by_path_.find_string(path); }
   const DocPtr* find_guid(const Guid& guid) const { return by_guid_.find(guid); }
 
   // Applies a resolved op. Errors (kNotFound) mean the op does not fit this state: a caller bug

@@ -37,7 +37,8 @@ Result<VerifyReport> DB::Impl::verify() {
     std::string problem;
     for (std::uint32_t i = 0; i < doc->blocks->size(); ++i) {
       block.resize(internal::block_raw_len(*doc, i, config_.block_size));
-      Status s = internal::read_block(codec_, *v->segments, *doc, i, path, block, &scratch);
+      Status s = internal::read_block(codec_, *v->segments, *doc, i, path, block, &scratch,
+                                      /*use_map=*/false);
       if (!s.ok()) {
         if (s.code() != Code::kCorruption) {
           io = s;
@@ -105,7 +106,8 @@ Status DB::Impl::compact() {
       if (reclaim.count((*blocks)[i].segment) == 0) continue;
       std::array<std::byte, internal::kRecordHeaderSize> header{};
       failure =
-          internal::read_stored_block(*v->segments, *doc, i, doc->paths.front(), &header, &payload);
+          internal::read_stored_block(*v->segments, *doc, i, doc->paths.front(), &header, &payload,
+                                      /*use_map=*/false);
       if (failure.code() == Code::kCorruption) {
         // A damaged block stays where it is (verify keeps reporting it); so does its segment.
         keep.insert((*blocks)[i].segment);

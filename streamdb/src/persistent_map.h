@@ -13,6 +13,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,11 +39,31 @@ class PersistentMap {
   bool empty() const { return !root_; }
 
   const V* find(const K& key) const {
+    if constexpr (std::is_same_v<K, std::string> && std::is_same_v<Less, std::less<K>>) {
+      return find_string(key);
+    } else {
+      const Node* n = root_.get();
+      while (n != nullptr) {
+        if (Less{}(key, n->key)) {
+          n = n->left.get();
+        } else if (Less{}(n->key, key)) {
+          n = n->right.get();
+        } else {
+          return &n->value;
+        }
+      }
+      return nullptr;
+    }
+  }
+
+  // String keys in byte order: a lookup by string_view, one comparison per level.
+  const V* find_string(std::string_view key) const {
     const Node* n = root_.get();
     while (n != nullptr) {
-      if (Less{}(key, n->key)) {
+      int c = key.compare(n->key);
+      if (c < 0) {
         n = n->left.get();
-      } else if (Less{}(n->key, key)) {
+      } else if (c > 0) {
         n = n->right.get();
       } else {
         return &n->value;

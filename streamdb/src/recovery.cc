@@ -220,7 +220,7 @@ class LogScan {
 bool block_intact(const SegmentMap& segments, const Doc& doc, std::uint32_t index) {
   std::array<std::byte, kRecordHeaderSize> header{};
   std::string payload;
-  return read_stored_block(segments, doc, index, "", &header, &payload).ok();
+  return read_stored_block(segments, doc, index, "", &header, &payload, /*use_map=*/false).ok();
 }
 
 // The lowest position of a block at or above w referenced by ops that fails its check, or cut.

@@ -1,9 +1,20 @@
 #include "segment_log.h"
 
+#include <algorithm>
+
 #include "coding.h"
 #include "hash.h"
 
 namespace streamdb::internal {
+
+namespace {
+// Appends are written (and their writeback started) in slices of about this size: large enough
+// that the system calls cost nothing next to the copying, small enough that the device starts
+// early (raw pwrite of 100 x 64 KiB + fdatasync: ~15% faster with writeback started per
+// 256 KiB than with none; ad-hoc probe).
+constexpr std::uint64_t kWritebackSlice = 256 << 10;
+constexpr std::uint64_t kPageSize = 4096;
+}  // namespace
 
 SegmentFile::~SegmentFile() {
   if (obsolete_.load()) {
@@ -12,9 +23,33 @@ SegmentFile::~SegmentFile() {
   }
 }
 
+const std::byte* SegmentFile::map_slow(std::uint64_t end) {
+  std::lock_guard lock(map_mu_);
+  std::uint64_t len = map_len_.load(std::memory_order_relaxed);
+  if (end <= len) return map_base_.load(std::memory_order_relaxed);
+  if (map_failed_ || end > size()) return nullptr;
+  // Grow geometrically so a segment that keeps growing past its reserve is remapped rarely.
+  std::uint64_t want = std::max({end, size(), map_reserve_, 2 * len});
+  std::unique_ptr<FileMapping> m = file_->map_read_only(want);
+  if (!m) {
+    map_failed_ = true;
+    return nullptr;
+  }
+  const std::byte* base = m->data();
+  mappings_.push_back(std::move(m));
+  map_base_.store(base, std::memory_order_relaxed);
+  map_len_.store(want, std::memory_order_release);
+  return base;
+}
+
 SegmentLog::SegmentLog(Env* env, std::string dir, const Guid& db_id, std::uint64_t segment_size,
                        SegmentMap segments, std::uint64_t end)
-    : env_(env), dir_(std::move(dir)), db_id_(db_id), segment_size_(segment_size), end_(end) {
+    : env_(env),
+      dir_(std::move(dir)),
+      db_id_(db_id),
+      segment_size_(segment_size),
+      end_(end),
+      kicked_(end & ~(kPageSize - 1)) {
   if (!segments.empty()) active_ = segments.rbegin()->second;
   if (active_) durable_ = log_pos(active_->id(), end_);
   segments_ = std::make_shared<const SegmentMap>(std::move(segments));
@@ -56,12 +91,13 @@ Status SegmentLog::roll_locked() {
     return s.with_context("start segment " + path);
   }
   std::uint64_t size = kRecordHeaderSize + payload.size();
-  auto seg = std::make_shared<SegmentFile>(env_, path, id, std::move(*file), size);
+  auto seg = std::make_shared<SegmentFile>(env_, path, id, std::move(*file), size, segment_size_);
   auto map = std::make_shared<SegmentMap>(*segments_);
   (*map)[id] = seg;
   segments_ = std::move(map);
   active_ = seg;
   end_ = size;
+  kicked_ = 0;
   dirty_.insert(seg);
   return {};
 }
@@ -75,16 +111,39 @@ Status SegmentLog::append(std::uint64_t size, const Layout& layout) {
   if (end_ + size >= (1ull << 40)) return Status::not_supported("segment too large");
   std::vector<std::span<const std::byte>> parts;
   layout(log_pos(active_->id(), end_), durable_, &parts);
-  Status s = write_fully(active_->file(), end_, parts);
+  Status s = write_locked(parts);
   if (!s.ok()) {
     // Cut the partial write off so the file never holds a half record followed by new ones.
     Status t = active_->file().truncate(end_);
     if (!t.ok()) failed_ = t;
+    kicked_ = std::min(kicked_, end_ & ~(kPageSize - 1));
     return s;
   }
   end_ += size;
   active_->set_size(end_);
   dirty_.insert(active_);
+  return {};
+}
+
+Status SegmentLog::write_locked(const std::vector<std::span<const std::byte>>& parts) {
+  File& file = active_->file();
+  std::uint64_t at = end_;
+  std::size_t first = 0;
+  while (first < parts.size()) {
+    std::size_t last = first;
+    std::uint64_t bytes = 0;
+    while (last < parts.size() && bytes < kWritebackSlice)
+      bytes += parts[last++].size();
+    ARCHIBALD_RETURN_IF_ERROR(write_fully(file, at, std::span(parts).subspan(first, last - first)));
+    at += bytes;
+    first = last;
+    // Whole pages only: a page still being appended to is left alone until it is complete.
+    std::uint64_t complete = at & ~(kPageSize - 1);
+    if (complete >= kicked_ + kWritebackSlice) {
+      file.start_writeback(kicked_, complete - kicked_);
+      kicked_ = complete;
+    }
+  }
   return {};
 }
 

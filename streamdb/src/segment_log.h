@@ -26,9 +26,16 @@ namespace streamdb::internal {
 
 class SegmentFile {
  public:
+  // map_reserve: how far a first mapping reaches when the file is still growing (the active
+  // segment maps its whole planned size at once).
   SegmentFile(Env* env, std::string path, std::uint32_t id, std::unique_ptr<File> file,
-              std::uint64_t size)
-      : env_(env), path_(std::move(path)), id_(id), file_(std::move(file)), size_(size) {}
+              std::uint64_t size, std::uint64_t map_reserve = 0)
+      : env_(env),
+        path_(std::move(path)),
+        id_(id),
+        file_(std::move(file)),
+        size_(size),
+        map_reserve_(map_reserve) {}
   ~SegmentFile();
   SegmentFile(const SegmentFile&) = delete;
   SegmentFile& operator=(const SegmentFile&) = delete;
@@ -41,6 +48,17 @@ class SegmentFile {
   // The file is deleted when the last reference (a reader's index version) goes away.
   void mark_obsolete() { obsolete_.store(true); }
 
+  // The start of a read-only mapping of the file that covers [0, end), or null when the Env
+  // cannot map it (then read with file().read_at). end must not exceed size(): bytes past the
+  // end of the file must never be touched through a mapping (SIGBUS). A mapping stays valid
+  // until the SegmentFile is destroyed, so a reader holding an index version may use it freely.
+  const std::byte* mapped(std::uint64_t end) {
+    if (end <= map_len_.load(std::memory_order_acquire)) {
+      return map_base_.load(std::memory_order_relaxed);
+    }
+    return map_slow(end);
+  }
+
  private:
   Env* env_;
   std::string path_;
@@ -48,6 +66,16 @@ class SegmentFile {
   std::unique_ptr<File> file_;
   std::atomic<std::uint64_t> size_;
   std::atomic<bool> obsolete_{false};
+
+  const std::byte* map_slow(std::uint64_t end);
+  std::uint64_t map_reserve_;
+  std::mutex map_mu_;
+  bool map_failed_ = false;
+  // Every mapping made; a longer one replaces the published one when the file has grown, and
+  // older ones stay until destruction because readers may still be copying from them.
+  std::vector<std::unique_ptr<FileMapping>> mappings_;
+  std::atomic<const std::byte*> map_base_{nullptr};
+  std::atomic<std::uint64_t> map_len_{0};
 };
 
 using SegmentMap = std::map<std::uint32_t, std::shared_ptr<SegmentFile>>;
@@ -84,6 +112,9 @@ class SegmentLog {
 
  private:
   Status roll_locked();
+  // Writes parts at end_ in slices, starting the device's writeback of each slice as soon as
+  // it is in the page cache, so the next sync() overlaps with the copying.
+  Status write_locked(const std::vector<std::span<const std::byte>>& parts);
   Status refuse_locked() const;
 
   Env* env_;
@@ -94,7 +125,8 @@ class SegmentLog {
   mutable std::mutex mu_;
   std::shared_ptr<const SegmentMap> segments_;  // copy-on-write
   std::shared_ptr<SegmentFile> active_;
-  std::uint64_t end_ = 0;  // length of the active segment
+  std::uint64_t end_ = 0;     // length of the active segment
+  std::uint64_t kicked_ = 0;  // active segment: writeback started below this offset
   std::uint64_t durable_ = 0;
   std::set<std::shared_ptr<SegmentFile>> dirty_;
   Status failed_;

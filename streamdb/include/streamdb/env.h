@@ -22,6 +22,14 @@ namespace streamdb {
 using archibald::Result;
 using archibald::Status;
 
+// A read-only memory mapping of (part of) a file; unmapped when destroyed.
+class FileMapping {
+ public:
+  virtual ~FileMapping() = default;
+  virtual const std::byte* data() const = 0;
+  virtual std::uint64_t size() const = 0;
+};
+
 class File {
  public:
   virtual ~File() = default;
@@ -36,8 +44,23 @@ class File {
                                        std::span<const std::span<const std::byte>> parts) = 0;
   // fdatasync: on OK every byte written so far survives power loss.
   virtual Status sync() = 0;
+  // A hint: start writing [offset, offset + length) to the device now, without waiting, so a
+  // later sync() has less left to do. Promises nothing about durability; the default does
+  // nothing.
+  virtual void start_writeback(std::uint64_t offset, std::uint64_t length) {
+    (void)offset;
+    (void)length;
+  }
   virtual Status truncate(std::uint64_t size) = 0;
   virtual Result<std::uint64_t> size() = 0;
+  // Maps the first `length` bytes read-only (length may exceed the file's size; only bytes
+  // below the size may then be touched, as with mmap). Null when this file cannot be mapped,
+  // which is the default: an Env that injects faults or keeps files in memory need not map,
+  // and callers then use read_at.
+  virtual std::unique_ptr<FileMapping> map_read_only(std::uint64_t length) {
+    (void)length;
+    return nullptr;
+  }
 };
 
 // Held while the database is open; releasing it (destruction) lets another process open it.
