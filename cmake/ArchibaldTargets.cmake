@@ -2,23 +2,29 @@
 
 set(ARCHIBALD_TEST_LABELS unit integration slow nix)
 
+# Sanitizer flags for one target (compile, and link unless it is a static/object library).
+function(_archibald_sanitize target)
+  if(NOT ARCHIBALD_SANITIZE)
+    return()
+  endif()
+  list(JOIN ARCHIBALD_SANITIZE "," sanitizers)
+  target_compile_options(${target} PRIVATE -fsanitize=${sanitizers} -fno-omit-frame-pointer
+                                           -fno-sanitize-recover=all)
+  get_target_property(type ${target} TYPE)
+  if(NOT type STREQUAL "STATIC_LIBRARY" AND NOT type STREQUAL "OBJECT_LIBRARY")
+    target_link_options(${target} PRIVATE -fsanitize=${sanitizers})
+  endif()
+endfunction()
+
 # archibald_target_defaults(target): warnings (errors under ARCHIBALD_WERROR) and sanitizers.
 function(archibald_target_defaults target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wnon-virtual-dtor
                                            -Wold-style-cast -Wcast-align -Wunused
                                            -Woverloaded-virtual -Wpedantic)
-  get_target_property(type ${target} TYPE)
   if(ARCHIBALD_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(ARCHIBALD_SANITIZE)
-    list(JOIN ARCHIBALD_SANITIZE "," sanitizers)
-    target_compile_options(${target} PRIVATE -fsanitize=${sanitizers} -fno-omit-frame-pointer
-                                             -fno-sanitize-recover=all)
-    if(NOT type STREQUAL "STATIC_LIBRARY" AND NOT type STREQUAL "OBJECT_LIBRARY")
-      target_link_options(${target} PRIVATE -fsanitize=${sanitizers})
-    endif()
-  endif()
+  _archibald_sanitize(${target})
 endfunction()
 
 # C sources are compiled with the same rules minus the C++-only warnings.
@@ -27,24 +33,25 @@ function(archibald_c_target_defaults target)
   if(ARCHIBALD_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(ARCHIBALD_SANITIZE)
-    list(JOIN ARCHIBALD_SANITIZE "," sanitizers)
-    target_compile_options(${target} PRIVATE -fsanitize=${sanitizers} -fno-omit-frame-pointer)
-    target_link_options(${target} PRIVATE -fsanitize=${sanitizers})
-  endif()
+  _archibald_sanitize(${target})
 endfunction()
 
-# archibald_add_gtest(NAME SOURCES a.cc... LIBS lib... LABEL unit|integration|slow|nix
-#                     [TIMEOUT seconds])
-# Builds a GoogleTest binary and registers each of its tests with ctest, labelled.
-function(archibald_add_gtest name)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+# Every test carries one of ARCHIBALD_TEST_LABELS; TIMEOUT defaults to 120 s.
+macro(_archibald_test_args name)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;LIBS;COMMAND" ${ARGN})
   if(NOT ARG_LABEL IN_LIST ARCHIBALD_TEST_LABELS)
     message(FATAL_ERROR "${name}: LABEL must be one of ${ARCHIBALD_TEST_LABELS}, got '${ARG_LABEL}'")
   endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+endmacro()
+
+# archibald_add_gtest(NAME SOURCES a.cc... LIBS lib... LABEL unit|integration|slow|nix
+#                     [TIMEOUT seconds])
+# Builds a GoogleTest binary and registers each of its tests with ctest, labelled.
+function(archibald_add_gtest name)
+  _archibald_test_args(${name} ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
   archibald_target_defaults(${name})
@@ -56,13 +63,7 @@ endfunction()
 # archibald_add_script_test(NAME COMMAND cmd... LABEL label [TIMEOUT seconds])
 # Registers a non-GoogleTest test (a script or a program run with arguments).
 function(archibald_add_script_test name)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "COMMAND" ${ARGN})
-  if(NOT ARG_LABEL IN_LIST ARCHIBALD_TEST_LABELS)
-    message(FATAL_ERROR "${name}: LABEL must be one of ${ARCHIBALD_TEST_LABELS}, got '${ARG_LABEL}'")
-  endif()
-  if(NOT ARG_TIMEOUT)
-    set(ARG_TIMEOUT 120)
-  endif()
+  _archibald_test_args(${name} ${ARGN})
   add_test(NAME ${name} COMMAND ${ARG_COMMAND})
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()

@@ -53,7 +53,7 @@ done
 sleep 2
 for i in 0 1 2; do
   "$build/hydramesh-probe" --server "hmdemo-${names[i]}-$$" --name "tone-${names[i]}" \
-    --play "hydramesh-${names[i]}:send_1" --signal "sine:${freqs[i]}" --milliseconds 20000 \
+    --play "hydramesh-${names[i]}-send:send_1" --signal "sine:${freqs[i]}" --milliseconds 20000 \
     >"$dir/tone-${names[i]}.log" 2>&1 &
   pids+=($!)
 done

@@ -32,12 +32,13 @@ constexpr MetricInfo kStreamMetrics[] = {
 
 constexpr WorkloadInfo kWorkloads[] = {
     {WorkloadId::kLoad, 'a', "load", "load 64 KiB documents, durable commit per batch", false,
-     kLoadMetrics},
-    {WorkloadId::kRead, 'b', "read", "warm random get of 64 KiB documents", false, kReadMetrics},
-    {WorkloadId::kList, 'c', "list", "list one kit prefix", true, kListMetrics},
-    {WorkloadId::kSmallWrite, 'd', "small_write", "single 100-byte durable write", false,
+     false, kLoadMetrics},
+    {WorkloadId::kRead, 'b', "read", "warm random get of 64 KiB documents", false, false,
+     kReadMetrics},
+    {WorkloadId::kList, 'c', "list", "list one kit prefix", true, false, kListMetrics},
+    {WorkloadId::kSmallWrite, 'd', "small_write", "single 100-byte durable write", false, true,
      kSmallWriteMetrics},
-    {WorkloadId::kStream, 'e', "stream", "stream large documents in and out", false,
+    {WorkloadId::kStream, 'e', "stream", "stream large documents in and out", false, false,
      kStreamMetrics},
 };
 

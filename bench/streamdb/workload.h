@@ -31,10 +31,11 @@ struct MetricInfo {
 
 struct WorkloadInfo {
   WorkloadId id;
-  char letter;                          // 'a'..'e', as in the issue
-  std::string_view name;                // --workloads value besides the letter
-  std::string_view title;               // table heading
-  bool needs_listing;                   // skipped for stores that cannot list
+  char letter;             // 'a'..'e', as in the issue
+  std::string_view name;   // --workloads value besides the letter
+  std::string_view title;  // table heading
+  bool needs_listing;      // skipped for stores that cannot list
+  bool lockstep;           // all stores run it interleaved, step by step (Workload::steps)
   std::span<const MetricInfo> metrics;  // table rows, in order
 };
 
@@ -48,6 +49,14 @@ class Workload {
   virtual ~Workload() = default;
   virtual Status prepare(Store& store) = 0;
   virtual Result<Metrics> run(Store& store) = 0;
+
+  // A workload made of many small independent operations also runs as steps, so that the
+  // runner can interleave it with the same workload on other stores (see run_in_lockstep):
+  // step(store, 0 .. steps() - 1), then finish() for the metrics. run() does the same in one
+  // go. steps() == 0: the workload has no steps.
+  virtual int steps() const { return 0; }
+  virtual Status step(Store&, int) { return Status::not_supported("workload has no steps"); }
+  virtual Result<Metrics> finish(Store&) { return Status::not_supported("workload has no steps"); }
 };
 
 std::unique_ptr<Workload> make_workload(WorkloadId id, const BenchSizes& sizes);

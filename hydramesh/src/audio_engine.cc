@@ -1,4 +1,5 @@
-// The JACK process callback. Everything here runs on the audio thread: it touches only
+// The JACK process callbacks (send client and receive client). Everything here runs on audio
+// threads: it touches only
 // preallocated buffers, atomics and lock-free queues, and its one syscall is a non-blocking
 // sendto() per peer (MSG_DONTWAIT: a full socket buffer drops the packet and counts it).
 #include <sys/socket.h>
@@ -106,12 +107,14 @@ void publish(PeerSlot& peer) {
 
 }  // namespace
 
-int process_callback(jack_nframes_t nframes, void* arg) {
+int send_callback(jack_nframes_t nframes, void* arg) {
   RtSection rt_section;
   NodeState& s = *static_cast<NodeState*>(arg);
   const int frames = static_cast<int>(nframes);
   if (frames > kMaxPacketFrames) return 0;  // buffers are sized for this; never true in practice
-
+  s.clock_offset.store(static_cast<std::int64_t>(s.frame_counter) -
+                           static_cast<std::int64_t>(jack_last_frame_time(s.send_client)),
+                       std::memory_order_relaxed);
   for (std::size_t c = 0; c < s.send_ports.size(); ++c) {
     s.inputs[c] = static_cast<const float*>(jack_port_get_buffer(s.send_ports[c], nframes));
   }
@@ -122,11 +125,22 @@ int process_callback(jack_nframes_t nframes, void* arg) {
       send_pcm(s, frames);
     }
   }
+  s.frame_counter += static_cast<std::uint64_t>(frames);
+  return 0;
+}
 
+int receive_callback(jack_nframes_t nframes, void* arg) {
+  RtSection rt_section;
+  NodeState& s = *static_cast<NodeState*>(arg);
+  const int frames = static_cast<int>(nframes);
+  if (frames > kMaxPacketFrames) return 0;
   for (std::size_t c = 0; c < s.mix_ports.size(); ++c) {
     s.mix_buffers[c] = static_cast<float*>(jack_port_get_buffer(s.mix_ports[c], nframes));
     std::fill(s.mix_buffers[c], s.mix_buffers[c] + frames, 0.0f);
   }
+  // Our own send clock now, for the round trip of streams a --loopback peer echoes.
+  const std::int64_t now_clock = static_cast<std::int64_t>(jack_last_frame_time(s.client)) +
+                                 s.clock_offset.load(std::memory_order_relaxed);
   for (int i = 0; i < s.max_peers; ++i) {
     PeerSlot& peer = s.slots[i];
     if (peer.state.load(std::memory_order_acquire) != SlotState::kActive) continue;
@@ -146,11 +160,9 @@ int process_callback(jack_nframes_t nframes, void* arg) {
     publish(peer);
     const std::int64_t clock = peer.playout.last_render_clock();
     if (peer.peer_loopback.load(std::memory_order_relaxed) && clock >= 0) {
-      peer.counters.audio_rtt_frames.store(static_cast<std::int64_t>(s.frame_counter) - clock,
-                                           std::memory_order_relaxed);
+      peer.counters.audio_rtt_frames.store(now_clock - clock, std::memory_order_relaxed);
     }
   }
-  s.frame_counter += static_cast<std::uint64_t>(frames);
   return 0;
 }
 

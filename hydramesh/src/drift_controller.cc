@@ -9,9 +9,10 @@ namespace hydramesh {
 void DriftController::setup(double period_seconds, double sample_rate) {
   period_ = period_seconds;
   sample_rate_ = sample_rate;
-  // Measurement low-pass at 1 Hz; loop natural frequency 0.2 Hz, damping 1.
+  // Measurement low-pass at 1 Hz; loop natural frequency 0.1 Hz, damping 1 (slow next to the
+  // 0.25 s slack window the error is measured over, so the window adds little phase lag).
   lowpass_coeff_ = 1.0 - std::exp(-2.0 * std::numbers::pi * 1.0 * period_seconds);
-  const double omega = 2.0 * std::numbers::pi * 0.2;
+  const double omega = 2.0 * std::numbers::pi * 0.1;
   kp_ = 2.0 * omega;
   ki_ = omega * omega;
   reset();

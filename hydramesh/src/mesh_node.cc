@@ -92,10 +92,20 @@ Status open_jack(NodeState& s) {
   }
   s.sample_rate = static_cast<int>(jack_get_sample_rate(s.client));
   s.period = static_cast<int>(jack_get_buffer_size(s.client));
+  const std::string send_name = s.config.jack_client_name + "-send";
+  s.send_client =
+      server.empty()
+          ? jack_client_open(send_name.c_str(), static_cast<jack_options_t>(options), &status)
+          : jack_client_open(send_name.c_str(), static_cast<jack_options_t>(options), &status,
+                             server.c_str());
+  if (s.send_client == nullptr) {
+    return Status::busy("JACK client name '" + send_name + "' is taken on server '" + server_name +
+                        "' (another hydrameshd?); set 'jack-client-name'");
+  }
   for (int c = 0; c < s.config.audio.channels; ++c) {
     const std::string name = "send_" + std::to_string(c + 1);
-    jack_port_t* port =
-        jack_port_register(s.client, name.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+    jack_port_t* port = jack_port_register(s.send_client, name.c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                                           JackPortIsInput, 0);
     if (port == nullptr) return Status::busy("cannot register JACK port '" + name + "'");
     s.send_ports.push_back(port);
   }
@@ -221,14 +231,19 @@ archibald::Result<std::unique_ptr<MeshNode>> MeshNode::start(const DaemonConfig&
   s.net_buffer = std::make_unique<std::uint8_t[]>(kMaxDatagram + 1);
   s.net_scratch = std::make_unique<std::uint8_t[]>(kMaxDatagram);
 
-  jack_set_process_callback(s.client, process_callback, &s);
+  jack_set_process_callback(s.client, receive_callback, &s);
+  jack_set_process_callback(s.send_client, send_callback, &s);
   jack_set_xrun_callback(s.client, xrun_callback, &s);
   jack_on_info_shutdown(s.client, on_jack_shutdown, &s);
+  jack_on_info_shutdown(s.send_client, on_jack_shutdown, &s);
   s.network_thread = std::thread(network_loop, &s);
-  if (jack_activate(s.client) != 0) return Status::unavailable("cannot activate the JACK client");
+  if (jack_activate(s.send_client) != 0 || jack_activate(s.client) != 0) {
+    return Status::unavailable("cannot activate the JACK clients");
+  }
 
   log_line("node '" + config.node_id + "' on UDP " + s.bind_endpoint.to_string() + ", JACK '" +
-           jack_get_client_name(s.client) + "' " + std::to_string(s.sample_rate) + " Hz / " +
+           jack_get_client_name(s.client) + "' (send ports on '" +
+           jack_get_client_name(s.send_client) + "') " + std::to_string(s.sample_rate) + " Hz / " +
            std::to_string(s.period) + " frames, " + std::to_string(config.audio.channels) + " ch " +
            std::string(codec_name(config.audio.codec)) + (s.secure ? ", encrypted" : "") +
            (config.loopback ? ", loopback" : ""));
@@ -243,9 +258,11 @@ archibald::Result<std::unique_ptr<MeshNode>> MeshNode::start(const DaemonConfig&
 MeshNode::~MeshNode() {
   NodeState& s = *state_;
   s.stopping.store(true, std::memory_order_release);
-  if (s.client != nullptr) {
-    jack_deactivate(s.client);
-    jack_client_close(s.client);
+  for (jack_client_t* client : {s.client, s.send_client}) {
+    if (client != nullptr) {
+      jack_deactivate(client);
+      jack_client_close(client);
+    }
   }
   if (s.network_thread.joinable()) s.network_thread.join();
   if (s.socket_fd >= 0) ::close(s.socket_fd);

@@ -94,7 +94,11 @@ struct NodeState {
   std::vector<Endpoint> static_peers;
   Endpoint bind_endpoint;
 
+  // Two JACK clients, so a graph that loops a peer's audio back into our send ports (a remote
+  // musician playing along) has no feedback edge, hence no extra period: `client` owns the
+  // receive and mix ports, `send_client` the send ports.
   jack_client_t* client = nullptr;
+  jack_client_t* send_client = nullptr;
   int sample_rate = 0;
   int period = 0;
   std::vector<jack_port_t*> send_ports;
@@ -104,8 +108,10 @@ struct NodeState {
   int max_peers = 0;
   std::unique_ptr<PeerSlot[]> slots;
 
-  // Audio thread.
+  // Audio threads. frame_counter is the send callback's sample clock; clock_offset is
+  // frame_counter minus JACK's frame time, so the receive callback can tell the current clock.
   std::uint64_t frame_counter = 0;
+  std::atomic<std::int64_t> clock_offset{0};
   std::vector<const float*> inputs;
   std::vector<float*> mix_buffers;
   std::unique_ptr<std::uint8_t[]> plaintext;
@@ -143,7 +149,8 @@ struct NodeState {
 std::int64_t monotonic_ns();
 
 // Audio thread entry points (audio_engine.cc).
-int process_callback(jack_nframes_t frames, void* arg);
+int send_callback(jack_nframes_t frames, void* arg);
+int receive_callback(jack_nframes_t frames, void* arg);
 int xrun_callback(void* arg);
 
 // Network thread body and senders usable from any non-audio thread (network_receiver.cc).

@@ -3,6 +3,7 @@
 #include <zita-resampler/vresampler.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 
@@ -12,10 +13,11 @@
 namespace hydramesh {
 namespace {
 
-constexpr int kResampleChunk = 32;  // source frames fed to the resampler at a time
-constexpr int kResamplerHalfLength = 24;
+constexpr int kResampleChunk = 32;        // source frames fed to the resampler at a time
+constexpr int kResamplerHalfLength = 16;  // 16 frames of filter delay: zita-n2j's minimum
 constexpr double kLateWindowSeconds = 2.0;
 constexpr double kQuietSecondsToShrink = 10.0;
+constexpr double kSlackWindowSeconds = 0.25;
 
 int ms_to_frames(double ms, int rate) {
   return static_cast<int>(std::lround(ms * rate / 1000.0));
@@ -90,6 +92,7 @@ void PeerPlayout::restart_stream(std::uint32_t stream_id) {
   concealer_.mark_discontinuity();
   if (opus_) opus_->reset();
   drift_.reset();
+  held_slack_ = -1;
 }
 
 void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, std::size_t size) {
@@ -147,10 +150,12 @@ bool PeerPlayout::decode(const StoredPacket& packet) {
 void PeerPlayout::next_block(int wanted) {
   block_pos_ = 0;
   if (state_ == State::kBuffering) {
-    if (buffer_.anchored() && buffer_.buffered_frames() >= std::max(target_frames_, 1)) {
+    if (buffer_.anchored() &&
+        buffer_.buffered_frames() >= target_frames_ + std::max(render_frames_, 1)) {
       buffer_.start();
       state_ = State::kPlaying;
       missing_run_frames_ = 0;
+      held_slack_ = -1;
     } else {
       block_len_ = std::min(wanted, kMaxPacketFrames);
       for (float* ch : block_ptrs_)
@@ -221,8 +226,8 @@ void PeerPlayout::render_resampled(float* const* out, int frames) {
     drift_period_frames_ = frames;
     drift_.setup(static_cast<double>(frames) / options_.sample_rate, options_.source_rate);
   }
-  if (state_ == State::kPlaying) {
-    const double correction = drift_.update(fill_frames() - target_frames_);
+  if (state_ == State::kPlaying && held_slack_ >= 0) {
+    const double correction = drift_.update(held_slack_ - target_frames_);
     resampler_->set_rratio(1.0 / (1.0 + correction));
   }
   const int channels = options_.channels;
@@ -271,10 +276,30 @@ void PeerPlayout::adapt_target(double seconds) {
   }
 }
 
+void PeerPlayout::track_slack(int frames) {
+  if (state_ != State::kPlaying) {
+    window_min_slack_ = INT_MAX;
+    window_seconds_ = 0.0;
+    return;
+  }
+  // Slack: source frames still buffered once this render has taken its share. Its minimum over
+  // a window is the margin that actually protected us; the loop steers that to the target,
+  // whatever the phase between the sender's and our periods.
+  const int slack = static_cast<int>(fill_frames() - frames / nominal_ratio_);
+  window_min_slack_ = std::min(window_min_slack_, slack);
+  window_seconds_ += static_cast<double>(frames) / options_.sample_rate;
+  if (held_slack_ < 0) held_slack_ = slack;  // until the first window completes
+  if (window_seconds_ >= kSlackWindowSeconds) {
+    held_slack_ = window_min_slack_;
+    window_min_slack_ = INT_MAX;
+    window_seconds_ = 0.0;
+  }
+}
+
 void PeerPlayout::render(float* const* out, int frames) {
   adapt_target(static_cast<double>(frames) / options_.sample_rate);
-  // The level reported is the one the drift loop steers: the fill just before this period.
-  counters_.buffer_frames = static_cast<int>(fill_frames());
+  render_frames_ = frames;
+  track_slack(frames);
   const std::int64_t next_clock = block_clock_ >= 0 ? block_clock_ + block_pos_ : -1;
   if (resampling_) {
     render_resampled(out, frames);
@@ -284,6 +309,7 @@ void PeerPlayout::render(float* const* out, int frames) {
     read_source(out, frames);
     last_render_clock_ = next_clock;
   }
+  counters_.buffer_frames = held_slack_;
   counters_.target_frames = target_frames_;
   counters_.drift_ppm = resampling_ ? drift_.drift_ppm() : 0.0;
   counters_.playing = state_ == State::kPlaying;

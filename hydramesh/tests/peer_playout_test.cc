@@ -184,7 +184,7 @@ DriftRun run_drift(double ppm, bool compensation, double seconds) {
     const double now = static_cast<double>(k) * kPeriod / kRate;
     sender.deliver_until(now, playout);
     playout.render(ptr, kPeriod);
-    if (now >= 5.0) {
+    if (now >= 10.0) {
       if (concealed_at_settle == 0) concealed_at_settle = playout.counters().concealed + 1;
       const double error = playout.counters().buffer_frames - 192;
       run.max_error_after_settle = std::max(run.max_error_after_settle, std::fabs(error));
@@ -204,13 +204,13 @@ DriftRun run_drift(double ppm, bool compensation, double seconds) {
 
 TEST(PeerPlayoutTest, DriftLoopHoldsTheBufferAtPlusMinus1000Ppm) {
   for (double ppm : {1000.0, -1000.0}) {
-    const DriftRun run = run_drift(ppm, true, 20.0);
+    const DriftRun run = run_drift(ppm, true, 25.0);
     EXPECT_EQ(run.counters.concealed, 0u) << ppm;
     EXPECT_EQ(run.counters.skipped, 0u) << ppm;
     EXPECT_EQ(run.counters.rebuffers, 0u) << ppm;
-    // The fill saw-tooths by a packet as packets arrive; its mean sits on the target.
+    // The least slack per window sits on the target (the jitter margin).
     EXPECT_LT(run.max_error_after_settle, 2.0 * kPeriod) << ppm;
-    EXPECT_LT(run.max_mean_error_after_settle, 16.0) << ppm;
+    EXPECT_LT(run.max_mean_error_after_settle, 24.0) << ppm;  // 0.5 ms
     EXPECT_NEAR(run.counters.drift_ppm, ppm, 100.0) << ppm;
   }
 }

@@ -179,8 +179,8 @@ TEST(RtSafetyTest, ProcessCallbackNeverAllocatesOrLocksWhileStreaming) {
       jack_port_register(noise.client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   jack_set_process_callback(noise.client, NoiseClient::process, &noise);
   ASSERT_EQ(jack_activate(noise.client), 0);
-  jack_connect(noise.client, "rt-noise:out", "rt-alice:send_1");
-  jack_connect(noise.client, "rt-noise:out", "rt-bob:send_1");
+  jack_connect(noise.client, "rt-noise:out", "rt-alice-send:send_1");
+  jack_connect(noise.client, "rt-noise:out", "rt-bob-send:send_1");
 
   auto played = [](MeshNode& node, const std::string& peer) -> std::uint64_t {
     for (const PeerStatsSnapshot& p : node.stats().peers) {

@@ -40,7 +40,7 @@ pkgs.testers.runNixOSTest {
 
     def received_from(machine, peer):
         stats = json.loads(machine.succeed("cat /var/lib/hydramesh/status.json"))
-        return next(p for p in stats["peers"] if p["node_id"] == peer)["packets_received"]
+        return next(p for p in stats["peers"] if p["node-id"] == peer)["received"]
 
     # Audio flows both ways and keeps flowing.
     alice.wait_until_succeeds("test -s /var/lib/hydramesh/status.json")

@@ -130,6 +130,17 @@ in
 
     networking.firewall.allowedUDPPorts = optional cfg.openFirewall cfg.settings.udp-port;
 
+    # Members of @audio may start and stop the daemon (hydramesh-toggle, the Waybar block)
+    # without a password; nothing else about systemd is opened to them.
+    security.polkit.extraConfig = ''
+      polkit.addRule(function(action, subject) {
+        if (action.id == "org.freedesktop.systemd1.manage-units" &&
+            action.lookup("unit") == "hydramesh.service" && subject.isInGroup("audio")) {
+          return polkit.Result.YES;
+        }
+      });
+    '';
+
     systemd.services.hydramesh = {
       description = "HydraMesh peer-to-peer audio";
       wantedBy = optional cfg.autoStart "multi-user.target";

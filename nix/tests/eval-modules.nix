@@ -3,7 +3,7 @@
 # Returns { checks = [ { name; ok; detail; } ... ]; hydrameshConfig = "<json>"; }: detail says
 # what was found when ok is false; hydrameshConfig is the file services.hydramesh writes, for
 # the runner to hand to `hydrameshd --check-config`.
-{ libPath }:
+{ libPath, ... }:
 
 let
   lib = import (libPath + "/lib");
@@ -132,6 +132,11 @@ in
       && meshUnit.serviceConfig.LoadCredential == [ "secret:/run/keys/band" ]
       && lib.hasInfix "--secret-file %d/secret" meshUnit.serviceConfig.ExecStart)
     (show meshUnit.serviceConfig))
+  (check "hydramesh: @audio members may start and stop exactly hydramesh.service (polkit)"
+    (lib.hasInfix ''action.lookup("unit") == "hydramesh.service"'' mesh.security.polkit.extraConfig
+      && lib.hasInfix ''isInGroup("audio")'' mesh.security.polkit.extraConfig
+      && off.security.polkit.extraConfig == "")
+    mesh.security.polkit.extraConfig)
   (check "hydramesh: autoStart = false leaves the unit for hydramesh-toggle"
     (meshToggleOff.systemd.services.hydramesh.wantedBy == [ ] && meshUnit.wantedBy == [ "multi-user.target" ]
       && any (p: p.name == "hydramesh-toggle") meshToggleOff.environment.systemPackages)

@@ -2,7 +2,7 @@
 # nixosSystem that records its arguments) and checks that every `.#name` that
 # docs/distribution.md tells users to build, run or install exists among the outputs.
 # Returns the same { checks = [ ... ]; } shape as eval-modules.nix.
-{ libPath }:
+{ libPath, stubNixpkgs }:
 
 let
   lib = import (libPath + "/lib");
@@ -22,7 +22,7 @@ let
   flake = import ../../flake.nix;
   inputs = {
     inherit self;
-    nixpkgs = nixpkgs // { outPath = ./stub-nixpkgs; };
+    nixpkgs = nixpkgs // { outPath = stubNixpkgs; };
     musnix.nixosModules.musnix = { };
     disko = { nixosModules.disko = { }; packages.x86_64-linux.disko = drv "disko"; };
   };

@@ -38,9 +38,15 @@ report() {  # ok name detail
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
+# flake.nix calls `import nixpkgs { system; overlays; }`: stand in a nixpkgs that does so with
+# the stub package set, the lib checkout's path baked in.
+mkdir -p "$scratch/nixpkgs"
+printf 'args: import %s/stub-nixpkgs.nix (args // { libPath = %s; })\n' "$here" "$NIXPKGS_LIB" \
+  >"$scratch/nixpkgs/default.nix"
+
 for file in eval-modules.nix flake-outputs.nix; do
   if ! nix-instantiate --eval --strict --json "$here/$file" --arg libPath "$NIXPKGS_LIB" \
-    >"$scratch/result.json" 2>"$scratch/err"; then
+    --arg stubNixpkgs "$scratch/nixpkgs" >"$scratch/result.json" 2>"$scratch/err"; then
     report false "$file evaluates" "$(grep -m1 error "$scratch/err")"
     continue
   fi

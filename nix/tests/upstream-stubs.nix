@@ -36,6 +36,7 @@ in
 
     security.rtkit.enable = bool;
     security.pam.loginLimits = list;
+    security.polkit.extraConfig = lines;
 
     services.udev.extraRules = lines;
     services.pipewire = any;

@@ -6,7 +6,7 @@
 // (+0.001 = consume 1000 ppm faster). The measured error is low-passed first (fill jumps by a
 // packet whenever one arrives), then drives a proportional-integral loop whose integral term
 // settles on the clock difference, reported as drift_ppm(). Tuned for a loop bandwidth of about
-// 0.2 Hz, critically damped. Pure arithmetic: allocation-free, audio-thread safe.
+// 0.1 Hz, critically damped. Pure arithmetic: allocation-free, audio-thread safe.
 #pragma once
 
 namespace hydramesh {

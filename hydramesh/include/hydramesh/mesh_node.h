@@ -1,16 +1,19 @@
 // MeshNode: one hydrameshd instance — a JACK client streaming to and from a static mesh of peers.
 //
 // Threads:
-//   JACK process thread  encodes the send ports, seals and sends one datagram per peer with a
-//                        non-blocking sendto(); drains each peer's SPSC queue into its
-//                        PeerPlayout and renders the receive ports (and mix bus). It never
-//                        allocates, locks, logs or blocks (see audio_engine.cc).
+//   JACK process threads the send client's encodes the send ports, seals and sends one
+//                        datagram per peer with a non-blocking sendto(); the receive client's
+//                        drains each peer's SPSC queue into its PeerPlayout and renders the
+//                        receive ports (and mix bus). They never allocate, lock, log or block
+//                        (see audio_engine.cc).
 //   network thread       receives datagrams, authenticates and decrypts them, applies replay
 //                        windows, answers pings, echoes in --loopback mode, and queues audio.
 //   control thread       the caller of run(): registers ports for new peers, sends HELLOs and
 //                        pings, writes the status file, logs.
-// Ports: send_1..send_N (inputs), <peer>_1..<peer>_M per peer (outputs), mix_1..mix_N (outputs,
-// when the mix bus is on).
+// JACK clients and ports: "<name>-send" has send_1..send_N (inputs); "<name>" has
+// <peer>_1..<peer>_M per peer and mix_1..mix_N with the mix bus (outputs). Two clients, so that
+// a graph feeding what it hears back into the send ports (a musician playing along) needs no
+// feedback edge and adds no period of latency.
 #pragma once
 
 #include <atomic>

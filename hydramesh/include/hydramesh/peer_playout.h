@@ -3,17 +3,17 @@
 //   push() -> JitterBuffer (reorder, duplicates, late) -> decode (PCM / Opus) or conceal
 //          -> [VResampler driven by DriftController] -> render()
 //
-// Playout waits ("buffering") until the jitter buffer holds the target, then plays one packet
+// Playout waits ("buffering") until the jitter buffer holds one render plus the target (the
+// jitter margin), then plays one packet
 // per packet-time. A missing packet is concealed (Opus PLC, or the Concealer for PCM); after
 // kRebufferMs of nothing it goes back to buffering, so a peer that stops and restarts comes back
 // at the target latency. A new stream id (the peer restarted) resets the stream.
 // With drift compensation (or different sample rates) output goes through zita-resampler's
-// VResampler, whose ratio the DriftController steers so the fill stays at the target; without
-// it, frames are passed through bit-exact and a fill far above target is cut back by skipping
-// packets (crossfaded). The adaptive target grows by one packet when late packets recur and
-// shrinks after a quiet interval.
-// setup() allocates; push(), render() and counters() are allocation-free and lock-free and are
-// called only from the audio thread.
+// VResampler, whose ratio the DriftController steers so the least slack stays at the target;
+// without it, frames are passed through bit-exact and a fill far above target is cut back by
+// skipping packets (crossfaded). The adaptive target grows by one packet when late packets recur
+// and shrinks after a quiet interval. setup() allocates; push(), render() and counters() are
+// allocation-free and lock-free and are called only from the audio thread.
 #pragma once
 
 #include <cstddef>
@@ -92,6 +92,7 @@ class PeerPlayout {
   bool decode(const StoredPacket& packet);
   void on_late();
   void adapt_target(double seconds);
+  void track_slack(int frames);
   void render_resampled(float* const* out, int frames);
   double fill_frames() const;
 
@@ -131,6 +132,10 @@ class PeerPlayout {
   double late_window_seconds_ = 0.0;
   int recent_late_ = 0;
   int drift_period_frames_ = 0;
+  int render_frames_ = 0;
+  int window_min_slack_ = 0;
+  double window_seconds_ = 0.0;
+  int held_slack_ = -1;  // least slack of the last complete window; -1 when unknown
   Codec last_codec_ = Codec::kPcm16;
 
   PlayoutCounters counters_;

@@ -78,7 +78,9 @@ int Child::wait_exit(double timeout_seconds) {
 void Child::stop() {
   if (!running()) return;
   kill(pid_, SIGTERM);
-  if (wait_exit(3.0) < 0 && pid_ > 0) {
+  // Generous: a jackd killed before it unregisters leaks one of jack2's 8 machine-wide server
+  // slots until a server of the same name starts again.
+  if (wait_exit(15.0) < 0 && pid_ > 0) {
     kill(pid_, SIGKILL);
     int status = 0;
     waitpid(pid_, &status, 0);

@@ -40,7 +40,8 @@ inline std::string client_name(const std::string& node_id) {
   return "hydramesh-" + node_id;
 }
 inline std::string port(const std::string& node_id, const std::string& port_name) {
-  return client_name(node_id) + ":" + port_name;
+  const bool send = port_name.rfind("send_", 0) == 0;  // send ports are on "<client>-send"
+  return client_name(node_id) + (send ? "-send:" : ":") + port_name;
 }
 
 class MeshFixture {

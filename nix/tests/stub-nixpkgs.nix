@@ -1,12 +1,12 @@
 # Stands in for `import nixpkgs { system; overlays; }` when flake.nix's outputs are evaluated
 # without a package set: the stub packages with the flake's overlays applied. flake.nix imports
-# it with nixpkgs' own arguments only, so the lib checkout comes from the variable the test
-# runner sets (test code only; the modules themselves never read the environment).
-{ system ? "x86_64-linux", overlays ? [ ] }:
+# nixpkgs with nixpkgs' own arguments only, so run-eval-tests.sh generates a one-line
+# default.nix that calls this file with the lib checkout's path added.
+{ system ? "x86_64-linux", overlays ? [ ], libPath }:
 
 let
-  lib = import (builtins.getEnv "NIXPKGS_LIB" + "/lib");
-  base = import ../stub-pkgs.nix { inherit lib; } // {
+  lib = import (libPath + "/lib");
+  base = import ./stub-pkgs.nix { inherit lib; } // {
     inherit system;
     callPackage = fn: _args: {
       type = "derivation";

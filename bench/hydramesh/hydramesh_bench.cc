@@ -1,0 +1,459 @@
+// hydramesh_bench: audio round trip A -> B -> A and CPU, side by side in one run, for
+// hydrameshd, JackTrip 1.7 (-q 2 and default) and zita-njbridge (--buff 2), on the same two
+// JACK dummy servers per period (48 kHz; periods 32, 64, 128). B loops the audio back through
+// its own JACK graph (receive port -> jack_thru -> send port) for every tool alike; jack_iodelay
+// on A measures the round trip. hydrameshd --loopback (echo at the network layer) is reported
+// separately as the floor of the network path. Medians of --rounds rounds.
+//
+// Optional long runs, by hand: --soak-seconds N (clean run; HydraMesh dropouts from its
+// statistics and JACK xruns) and --glitch-seconds N (through hydramesh-relay with --loss/
+// --net-jitter-ms, a sine looped back through B and recorded at A; discontinuities counted for
+// HydraMesh and JackTrip alike).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numbers>
+#include <sstream>
+
+#include "archibald/flags.h"
+#include "bench_process.h"
+#include "hydramesh/peer_stats.h"
+
+namespace hydramesh::bench {
+namespace {
+
+struct Options {
+  std::vector<int> periods = {32, 64, 128};
+  std::vector<std::string> tools = {"hydramesh", "jacktrip-q2", "jacktrip", "zita",
+                                    "hydramesh-loopback"};
+  int rounds = 3;
+  double seconds = 10;
+  double jitter_ms = 1.0;  // hydrameshd jitter target
+  std::string json_path;
+  double soak_seconds = 0;
+  double glitch_seconds = 0;
+  double loss_percent = 2;
+  double net_jitter_ms = 2;
+  std::string dir;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// Two JACK dummy servers at one period; jack_thru runs on B for the whole pair's life.
+class ServerPair {
+ public:
+  ServerPair(const Options& o, int period)
+      : a_("hbA" + std::to_string(getpid()) + "p" + std::to_string(period)),
+        b_("hbB" + std::to_string(getpid()) + "p" + std::to_string(period)) {
+    for (const std::string& s : {a_, b_}) {
+      servers_.emplace_back(std::vector<std::string>{"jackd", "-n", s, "-d", "dummy", "-r", "48000",
+                                                     "-p", std::to_string(period)},
+                            o.dir + "/jackd-" + s + ".log");
+      sleep_seconds(0.5);
+      run({"jack_wait", "-s", s, "-w", "-t", "15"}, o.dir + "/jack_wait.log", 20);
+    }
+    thru_ =
+        std::make_unique<Process>(std::vector<std::string>{"jack_thru"}, o.dir + "/thru.log",
+                                  std::map<std::string, std::string>{{"JACK_DEFAULT_SERVER", b_}});
+    sleep_seconds(0.5);
+  }
+  const std::string& a() const { return a_; }
+  const std::string& b() const { return b_; }
+  ~ServerPair() {
+    thru_.reset();
+    for (auto it = servers_.rbegin(); it != servers_.rend(); ++it)
+      it->stop();
+  }
+
+ private:
+  std::string a_, b_;
+  std::vector<Process> servers_;
+  std::unique_ptr<Process> thru_;
+};
+
+bool connect(const std::string& server, const std::string& from, const std::string& to,
+             const std::string& log) {
+  for (int i = 0; i < 50; ++i) {
+    if (run({"jack_connect", "-s", server, from, to}, log, 5) == 0) return true;
+    sleep_seconds(0.1);
+  }
+  return false;
+}
+
+// One tool running between the two servers: its processes and its four port names.
+struct ToolRun {
+  std::vector<Process> processes;
+  std::string a_send, a_receive, b_send, b_receive;  // b_* empty: loops back by itself
+  std::vector<std::string> status_files;
+};
+
+ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& o, int round,
+                   int relay_port = 0) {
+  ToolRun t;
+  const std::string log = o.dir + "/" + tool + "-r" + std::to_string(round) + ".log";
+  const int pa = 27000 + round * 10, pb = pa + 1;
+  if (tool == "hydramesh" || tool == "hydramesh-loopback") {
+    const std::string secret = o.dir + "/secret";
+    std::ofstream(secret) << "benchmark-secret-1234\n";
+    chmod(secret.c_str(), 0600);
+    const std::string jitter = std::to_string(o.jitter_ms);
+    const std::string a_peer = "127.0.0.1:" + std::to_string(relay_port ? relay_port : pb);
+    t.processes.emplace_back(std::vector<std::string>{HYDRAMESHD_PATH,
+                                                      "--node-id",
+                                                      "a",
+                                                      "--udp-address",
+                                                      "127.0.0.1",
+                                                      "--udp-port",
+                                                      std::to_string(pa),
+                                                      "--peer",
+                                                      a_peer,
+                                                      "--secret-file",
+                                                      secret,
+                                                      "--jack-server",
+                                                      s.a(),
+                                                      "--client-name",
+                                                      "hm-a",
+                                                      "--channels",
+                                                      "1",
+                                                      "--jitter-ms",
+                                                      jitter,
+                                                      "--status-file",
+                                                      o.dir + "/a.json"},
+                             log);
+    std::vector<std::string> b = {HYDRAMESHD_PATH,
+                                  "--node-id",
+                                  "b",
+                                  "--udp-address",
+                                  "127.0.0.1",
+                                  "--udp-port",
+                                  std::to_string(pb),
+                                  "--secret-file",
+                                  secret,
+                                  "--jack-server",
+                                  s.b(),
+                                  "--client-name",
+                                  "hm-b",
+                                  "--channels",
+                                  "1",
+                                  "--jitter-ms",
+                                  jitter,
+                                  "--status-file",
+                                  o.dir + "/b.json"};
+    if (!relay_port) b.insert(b.end(), {"--peer", "127.0.0.1:" + std::to_string(pa)});
+    if (tool == "hydramesh-loopback") b.push_back("--loopback");
+    t.processes.emplace_back(b, log);
+    t.a_send = "hm-a-send:send_1";
+    t.a_receive = "hm-a:b_1";
+    if (tool == "hydramesh") {
+      t.b_send = "hm-b-send:send_1";
+      t.b_receive = "hm-b:a_1";
+    }
+    t.status_files = {o.dir + "/a.json", o.dir + "/b.json"};
+    // Ready when a has b's stream playing.
+    for (int i = 0; i < 100; ++i) {
+      auto st = stats_from_json(read_text(o.dir + "/a.json"));
+      if (st.ok() && !st->peers.empty() && st->peers[0].played > 50) break;
+      sleep_seconds(0.1);
+    }
+  } else if (tool == "jacktrip" || tool == "jacktrip-q2") {
+    std::vector<std::string> q;
+    if (tool == "jacktrip-q2") q = {"-q", "2"};
+    std::vector<std::string> a = {"jacktrip",        "-s", "-n", "1", "-D", "-J", "jt-a", "-B",
+                                  std::to_string(pa)};
+    std::vector<std::string> b = {"jacktrip",  "-c",
+                                  "127.0.0.1", "-n",
+                                  "1",         "-D",
+                                  "-J",        "jt-b",
+                                  "-B",        std::to_string(pb),
+                                  "-P",        std::to_string(relay_port ? relay_port : pa)};
+    a.insert(a.end(), q.begin(), q.end());
+    b.insert(b.end(), q.begin(), q.end());
+    t.processes.emplace_back(a, log,
+                             std::map<std::string, std::string>{{"JACK_DEFAULT_SERVER", s.a()}});
+    sleep_seconds(0.5);
+    t.processes.emplace_back(b, log,
+                             std::map<std::string, std::string>{{"JACK_DEFAULT_SERVER", s.b()}});
+    t.a_send = "jt-a:send_1";
+    t.a_receive = "jt-a:receive_1";
+    t.b_send = "jt-b:send_1";
+    t.b_receive = "jt-b:receive_1";
+    sleep_seconds(2.5);
+  } else if (tool == "zita") {
+    const std::string ab = std::to_string(pa + 5), ba = std::to_string(pa + 6);
+    t.processes.emplace_back(std::vector<std::string>{"zita-j2n", "--jserv", s.a(), "--jname",
+                                                      "zj-a", "--chan", "1", "127.0.0.1", ab},
+                             log);
+    t.processes.emplace_back(
+        std::vector<std::string>{"zita-n2j", "--jserv", s.b(), "--jname", "zn-b", "--chan", "1",
+                                 "--buff", "2", "127.0.0.1", ab},
+        log);
+    t.processes.emplace_back(std::vector<std::string>{"zita-j2n", "--jserv", s.b(), "--jname",
+                                                      "zj-b", "--chan", "1", "127.0.0.1", ba},
+                             log);
+    t.processes.emplace_back(
+        std::vector<std::string>{"zita-n2j", "--jserv", s.a(), "--jname", "zn-a", "--chan", "1",
+                                 "--buff", "2", "127.0.0.1", ba},
+        log);
+    t.a_send = "zj-a:in_1";
+    t.a_receive = "zn-a:out_1";
+    t.b_send = "zj-b:in_1";
+    t.b_receive = "zn-b:out_1";
+    sleep_seconds(3.0);  // zita-n2j locks its resampler loop first
+  }
+  if (!t.b_send.empty()) {
+    connect(s.b(), t.b_receive, "jack_thru:input_1", log);
+    connect(s.b(), "jack_thru:output_1", t.b_send, log);
+  }
+  return t;
+}
+
+struct Measurement {
+  double rtt_ms = std::nan("");
+  double cpu_percent = 0;      // all the tool's processes together, % of one core
+  double max_process_cpu = 0;  // the busiest one
+};
+
+Measurement measure_round_trip(const ToolRun& t, const ServerPair& s, const Options& o,
+                               const std::string& tag) {
+  const std::string out = o.dir + "/iodelay-" + tag + ".txt";
+  std::remove(out.c_str());
+  Process iodelay({"stdbuf", "-oL", "jack_iodelay"}, out, {{"JACK_DEFAULT_SERVER", s.a()}});
+  sleep_seconds(0.5);
+  connect(s.a(), "jack_delay:out", t.a_send, out + ".log");
+  connect(s.a(), t.a_receive, "jack_delay:in", out + ".log");
+  const double warmup = std::min(2.0, o.seconds / 3);
+  sleep_seconds(warmup);
+  std::vector<double> cpu0;
+  for (const Process& p : t.processes)
+    cpu0.push_back(cpu_seconds(p.pid()));
+  const double t0 = now_seconds();
+  sleep_seconds(o.seconds - warmup);
+  Measurement m;
+  const double elapsed = now_seconds() - t0;
+  for (std::size_t i = 0; i < t.processes.size(); ++i) {
+    const double pct = 100.0 * (cpu_seconds(t.processes[i].pid()) - cpu0[i]) / elapsed;
+    m.cpu_percent += pct;
+    m.max_process_cpu = std::max(m.max_process_cpu, pct);
+  }
+  iodelay.stop();
+  // "    64.000 frames      1.333 ms total roundtrip latency", then two detail lines; the last
+  // ends in "??" and/or "Inv" when jack_iodelay itself distrusts the reading: those are dropped.
+  // The result is the median of the last half of the trusted readings.
+  std::vector<double> values;
+  std::vector<std::string> lines;
+  {
+    std::istringstream text(read_text(out));
+    for (std::string line; std::getline(text, line);)
+      lines.push_back(line);
+  }
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    double frames = 0, ms = 0;
+    if (lines[i].find("total roundtrip latency") == std::string::npos ||
+        std::sscanf(lines[i].c_str(), " %lf frames %lf ms", &frames, &ms) != 2) {
+      continue;
+    }
+    const bool flagged = i + 2 < lines.size() && (lines[i + 2].find("??") != std::string::npos ||
+                                                  lines[i + 2].find("Inv") != std::string::npos);
+    if (!flagged && ms > 0) values.push_back(ms);
+  }
+  if (!values.empty()) {
+    values.erase(values.begin(), values.begin() + static_cast<long>(values.size() / 2));
+    m.rtt_ms = median(values);
+  }
+  return m;
+}
+
+// Discontinuities of a sine (second-order predictor residual spikes), as in the tests.
+int count_glitches(const std::vector<float>& x, double hz) {
+  const double c = 2.0 * std::cos(2.0 * std::numbers::pi * hz / 48000.0);
+  std::size_t n = 0;
+  while (n < x.size() && x[n] == 0.0f)
+    ++n;
+  int glitches = 0;
+  std::size_t last = 0;
+  for (n += 4800; n < x.size(); ++n) {
+    if (std::fabs(x[n] - c * x[n - 1] + x[n - 2]) > 0.02) {
+      if (glitches == 0 || n - last > 64) ++glitches;
+      last = n;
+    }
+  }
+  return glitches;
+}
+
+nlohmann::json run_glitch(const std::string& tool, const Options& o) {
+  ServerPair s(o, 64);
+  const int relay_port = 27990;
+  const int forward = tool == "hydramesh" ? 27001 : 27000;  // b (hydramesh) or a (jacktrip -s)
+  Process relay(
+      {HYDRAMESH_RELAY_PATH, "--listen", "127.0.0.1:" + std::to_string(relay_port), "--forward",
+       "127.0.0.1:" + std::to_string(forward), "--loss", std::to_string(o.loss_percent),
+       "--jitter-ms", std::to_string(o.net_jitter_ms), "--seed", "11"},
+      o.dir + "/relay-" + tool + ".log");
+  ToolRun t = start_tool(tool, s, o, 0, relay_port);
+  const std::string rec = o.dir + "/glitch-" + tool + ".raw";
+  const int ms = static_cast<int>(o.glitch_seconds * 1000);
+  run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "glitch", "--play", t.a_send, "--signal",
+       "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms)},
+      o.dir + "/probe.log", o.glitch_seconds + 30);
+  std::ifstream in(rec, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> x(bytes.size() / 4);
+  std::copy_n(reinterpret_cast<const float*>(bytes.data()), x.size(), x.data());
+  const int glitches = count_glitches(x, 440);
+  return {{"tool", tool},
+          {"seconds", o.glitch_seconds},
+          {"loss-percent", o.loss_percent},
+          {"jitter-ms", o.net_jitter_ms},
+          {"glitches", glitches},
+          {"glitches-per-minute", glitches * 60.0 / o.glitch_seconds}};
+}
+
+nlohmann::json run_soak(const Options& o) {
+  ServerPair s(o, 64);
+  ToolRun t = start_tool("hydramesh", s, o, 0);
+  run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "soak", "--play", t.a_send, "--signal",
+       "sine:440", "--milliseconds", std::to_string(static_cast<int>(o.soak_seconds * 1000))},
+      o.dir + "/soak.log", o.soak_seconds + 30);
+  sleep_seconds(1.0);
+  nlohmann::json out = {{"seconds", o.soak_seconds}};
+  std::uint64_t dropouts = 0;
+  for (const std::string& f : t.status_files) {
+    auto st = stats_from_json(read_text(f));
+    if (!st.ok()) continue;
+    dropouts += st->xruns;
+    out[st->node_id + "-xruns"] = st->xruns;
+    for (const PeerStatsSnapshot& p : st->peers) {
+      dropouts += p.concealed + p.late + p.rebuffers + p.skipped;
+      out[st->node_id + "-from-" + p.node_id] = {{"lost", p.lost},
+                                                 {"late", p.late},
+                                                 {"concealed", p.concealed},
+                                                 {"rebuffers", p.rebuffers},
+                                                 {"skipped", p.skipped}};
+    }
+  }
+  out["dropouts"] = dropouts;
+  return out;
+}
+
+int bench_main(int argc, char** argv) {
+  Options o;
+  archibald::FlagParser flags("hydramesh_bench");
+  std::string periods = "32,64,128", tools, json_path, dir;
+  std::int64_t rounds = 3, seconds = 10, soak = 0, glitch = 0;
+  std::string jitter = "1", loss = "2", net_jitter = "2";
+  bool check_json = false;
+  flags.add_string("--periods", &periods, "comma-separated JACK periods", "LIST");
+  flags.add_string("--tools", &tools,
+                   "subset of hydramesh,jacktrip-q2,jacktrip,zita,hydramesh-loopback", "LIST");
+  flags.add_int("--rounds", &rounds, "rounds per configuration (median)", 1, 50);
+  flags.add_int("--seconds", &seconds, "seconds per round", 2, 600);
+  flags.add_string("--jitter-ms", &jitter, "hydrameshd jitter target", "MS");
+  flags.add_string("--json", &json_path, "write results here", "FILE");
+  flags.add_string("--dir", &dir, "scratch directory (logs)", "DIR");
+  flags.add_int("--soak-seconds", &soak, "clean HydraMesh run counting dropouts", 0, 86400);
+  flags.add_int("--glitch-seconds", &glitch, "impaired run counting glitches", 0, 86400);
+  flags.add_string("--loss", &loss, "relay loss percent for --glitch-seconds", "PCT");
+  flags.add_string("--net-jitter-ms", &net_jitter, "relay jitter for --glitch-seconds", "MS");
+  flags.add_bool("--check-json", &check_json, "re-read the JSON file and fail if invalid");
+  std::vector<std::string> rest;
+  if (auto st = flags.parse(argc, argv, &rest); !st.ok()) {
+    std::fprintf(stderr, "hydramesh_bench: %s\n", st.message().c_str());
+    return 2;
+  }
+  o.periods.clear();
+  {
+    std::stringstream ss(periods);
+    for (std::string p; std::getline(ss, p, ',');)
+      o.periods.push_back(std::stoi(p));
+  }
+  if (!tools.empty()) {
+    o.tools.clear();
+    std::stringstream ss(tools);
+    for (std::string t; std::getline(ss, t, ',');)
+      o.tools.push_back(t);
+  }
+  o.rounds = static_cast<int>(rounds);
+  o.seconds = static_cast<double>(seconds);
+  o.jitter_ms = std::stod(jitter);
+  o.json_path = json_path;
+  o.soak_seconds = static_cast<double>(soak);
+  o.glitch_seconds = static_cast<double>(glitch);
+  o.loss_percent = std::stod(loss);
+  o.net_jitter_ms = std::stod(net_jitter);
+  o.dir = dir.empty() ? "/tmp/hydramesh-bench-" + std::to_string(getpid()) : dir;
+  run({"mkdir", "-p", o.dir}, "/dev/null");
+
+  nlohmann::json results = nlohmann::json::array();
+  std::printf("%-20s %6s %12s %10s %12s\n", "tool", "period", "rtt-ms", "cpu-%", "max-proc-%");
+  for (int period : o.periods) {
+    ServerPair servers(o, period);
+    for (const std::string& tool : o.tools) {
+      std::vector<double> rtt, cpu, maxcpu;
+      for (int r = 0; r < o.rounds; ++r) {
+        ToolRun t = start_tool(tool, servers, o, r);
+        const Measurement m = measure_round_trip(
+            t, servers, o, tool + "-p" + std::to_string(period) + "-r" + std::to_string(r));
+        if (!std::isnan(m.rtt_ms)) rtt.push_back(m.rtt_ms);
+        cpu.push_back(m.cpu_percent);
+        maxcpu.push_back(m.max_process_cpu);
+      }
+      const double med_rtt = median(rtt);
+      std::printf("%-20s %6d %12.3f %10.2f %12.2f\n", tool.c_str(), period, med_rtt, median(cpu),
+                  median(maxcpu));
+      std::fflush(stdout);
+      results.push_back(
+          {{"tool", tool},
+           {"period", period},
+           {"rtt-ms", rtt.empty() ? nlohmann::json() : nlohmann::json(med_rtt)},
+           {"rtt-frames", rtt.empty() ? nlohmann::json() : nlohmann::json(med_rtt * 48.0)},
+           {"rtt-ms-rounds", rtt},
+           {"cpu-percent", median(cpu)},
+           {"max-process-cpu-percent", median(maxcpu)},
+           {"rounds", o.rounds}});
+    }
+  }
+  nlohmann::json doc = {{"benchmark", "hydramesh round trip"},
+                        {"sample-rate", 48000},
+                        {"hydramesh-jitter-ms", o.jitter_ms},
+                        {"round-trip", results}};
+  if (o.soak_seconds > 0) {
+    doc["soak"] = run_soak(o);
+    std::printf("soak %.0f s: %s\n", o.soak_seconds, doc["soak"].dump().c_str());
+  }
+  if (o.glitch_seconds > 0) {
+    doc["glitches"] = nlohmann::json::array();
+    for (const std::string tool : {"hydramesh", "jacktrip-q2"}) {
+      doc["glitches"].push_back(run_glitch(tool, o));
+      std::printf("glitches %s\n", doc["glitches"].back().dump().c_str());
+    }
+  }
+  if (!o.json_path.empty()) {
+    std::ofstream(o.json_path) << doc.dump(2) << "\n";
+    if (check_json) {
+      const auto back = nlohmann::json::parse(read_text(o.json_path), nullptr, false);
+      if (back.is_discarded() || back["round-trip"].empty() ||
+          back["round-trip"][0]["rtt-ms"].is_null()) {
+        std::fprintf(stderr, "hydramesh_bench: no round trip measured (see %s)\n", o.dir.c_str());
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace hydramesh::bench
+
+int main(int argc, char** argv) {
+  return hydramesh::bench::bench_main(argc, argv);
+}
