@@ -1,18 +1,10 @@
 // Checks about the audio server itself: does JACK or PipeWire run with real-time threads, and
 // what period (quantum) and rate is it configured for.
-#include <charconv>
 
 #include "check_registry.h"
 
 namespace audio_setup {
 namespace {
-
-std::optional<std::int64_t> to_int(const std::string& s) {
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 // Value of a jackd option in argv: "-p 64", "-p64", "--period 64", "--period=64". The driver's
 // own options come after "-d <driver>", which is where -p and -r live.
@@ -23,11 +15,11 @@ std::optional<std::int64_t> jackd_option(const std::vector<std::string>& argv, c
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if ((a == s || a == "--" + long_name) && i + 1 < argv.size()) {
-      if (auto v = to_int(argv[i + 1])) value = v;
+      if (auto v = parse_int(argv[i + 1])) value = v;
     } else if (a.size() > 2 && a.rfind(s, 0) == 0 && a[2] != '-') {
-      if (auto v = to_int(a.substr(2))) value = v;
+      if (auto v = parse_int(a.substr(2))) value = v;
     } else if (a.rfind("--" + long_name + "=", 0) == 0) {
-      if (auto v = to_int(a.substr(long_name.size() + 3))) value = v;
+      if (auto v = parse_int(a.substr(long_name.size() + 3))) value = v;
     }
   }
   return value;
@@ -52,7 +44,7 @@ std::optional<std::int64_t> spa_value(const std::string& text, const std::string
     std::size_t end = i;
     while (end < line.size() && line[end] >= '0' && line[end] <= '9')
       ++end;
-    if (auto v = to_int(line.substr(i, end - i))) value = v;
+    if (auto v = parse_int(line.substr(i, end - i))) value = v;
   }
   return value;
 }

@@ -3,8 +3,6 @@
 #include <fnmatch.h>
 #include <unistd.h>
 
-#include <charconv>
-
 #include "check_registry.h"
 
 namespace audio_setup {
@@ -87,10 +85,9 @@ Evaluation min_frequency(const CheckContext& ctx, const std::string& path) {
   std::optional<std::string> text = ctx.root().try_read(path);
   if (!text) return na(path + " missing");
   std::string t = trim(*text);
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc{} || ptr != t.data() + t.size()) return na(path + " = '" + t + "'");
-  if (v >= kMinTimerFreq) return ok(path + " = " + t);
+  std::optional<std::int64_t> v = parse_int(t);
+  if (!v) return na(path + " = '" + t + "'");
+  if (*v >= kMinTimerFreq) return ok(path + " = " + t);
   return warn(path + " = " + t + " Hz: below " + std::to_string(kMinTimerFreq) +
               " Hz, MIDI sequencers using it as a clock are coarse");
 }

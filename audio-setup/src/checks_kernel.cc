@@ -1,6 +1,5 @@
 // Checks about the running kernel: its configuration, timers, preemption model, boot
 // parameters and scheduler/memory knobs that cause latency spikes.
-#include <charconv>
 
 #include "check_registry.h"
 
@@ -10,11 +9,7 @@ namespace {
 std::optional<std::int64_t> read_int(const CheckContext& ctx, const std::string& path) {
   std::optional<std::string> text = ctx.root().try_read(path);
   if (!text) return std::nullopt;
-  std::string t = trim(*text);
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc{} || ptr != t.data() + t.size()) return std::nullopt;
-  return v;
+  return parse_int(trim(*text));
 }
 
 // A 0/1 sysctl whose wanted value is 0.

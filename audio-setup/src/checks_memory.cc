@@ -1,5 +1,4 @@
 // Checks about memory and file systems: swapping, slow file-system drivers, inotify.
-#include <charconv>
 
 #include "check_registry.h"
 
@@ -14,12 +13,11 @@ Evaluation check_swappiness(const CheckContext& ctx) {
     if (!line.empty() && line[0] == '/') ++devices;
   }
   std::string v = trim(*value);
-  std::int64_t swappiness = 0;
-  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), swappiness);
-  if (ec != std::errc{} || ptr != v.data() + v.size()) return na("vm.swappiness = '" + v + "'");
+  std::optional<std::int64_t> swappiness = parse_int(v);
+  if (!swappiness) return na("vm.swappiness = '" + v + "'");
   std::string obs =
       std::to_string(devices) + " swap device(s) in /proc/swaps, vm.swappiness = " + v;
-  if (devices == 0 || swappiness <= kMaxSwappiness) return ok(obs);
+  if (devices == 0 || *swappiness <= kMaxSwappiness) return ok(obs);
   return warn(obs + ": pages of a running audio engine may be swapped out");
 }
 
@@ -49,10 +47,9 @@ Evaluation check_inotify_watches(const CheckContext& ctx) {
   std::optional<std::string> text = ctx.root().try_read(path);
   if (!text) return na(path + " missing");
   std::string t = trim(*text);
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc{} || ptr != t.data() + t.size()) return na(path + " = '" + t + "'");
-  if (v >= kMinInotifyWatches) return ok(path + " = " + t);
+  std::optional<std::int64_t> v = parse_int(t);
+  if (!v) return na(path + " = '" + t + "'");
+  if (*v >= kMinInotifyWatches) return ok(path + " = " + t);
   return warn(path + " = " + t + ": DAWs watching sample libraries run out of watches");
 }
 

@@ -6,9 +6,9 @@ namespace audio_setup {
 namespace {
 
 bool to_int(std::string_view s, std::int64_t* out) {
-  if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc{} && ptr == s.data() + s.size();
+  std::optional<std::int64_t> v = parse_int(s);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 bool is_blank(char c) {
@@ -16,6 +16,13 @@ bool is_blank(char c) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
 
 std::string trim(std::string_view text) {
   std::size_t b = 0;

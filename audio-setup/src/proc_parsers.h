@@ -14,6 +14,9 @@ namespace audio_setup {
 
 using CpuSet = std::set<int>;
 
+// The whole of text as a decimal integer; nullopt when empty or anything else is in it.
+std::optional<std::int64_t> parse_int(std::string_view text);
+
 // "0-3,6,8-9" -> {0,1,2,3,6,8,9}. std::nullopt on malformed input. Accepts a trailing newline.
 std::optional<CpuSet> parse_cpu_list(std::string_view text);
 // Inverse of parse_cpu_list, with ranges collapsed: {0,1,2,5} -> "0-2,5"; {} -> "none".

@@ -102,3 +102,18 @@ TEST(GroupFile, MapsNamesToGidsAndMembers) {
 
 }  // namespace
 }  // namespace audio_setup
+
+namespace audio_setup {
+namespace {
+
+TEST(ParseIntTest, AcceptsOnlyAWholeDecimalInteger) {
+  EXPECT_EQ(parse_int("60"), 60);
+  EXPECT_EQ(parse_int("-1"), -1);
+  EXPECT_EQ(parse_int(""), std::nullopt);
+  EXPECT_EQ(parse_int("60 "), std::nullopt);  // callers trim first
+  EXPECT_EQ(parse_int("6x"), std::nullopt);
+  EXPECT_EQ(parse_int("99999999999999999999"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace audio_setup
