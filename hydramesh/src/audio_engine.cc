@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "hydramesh/packet_crypto.h"
@@ -160,7 +161,16 @@ int receive_callback(jack_nframes_t nframes, void* arg) {
     publish(peer);
     const std::int64_t clock = peer.playout.last_render_clock();
     if (peer.peer_loopback.load(std::memory_order_relaxed) && clock >= 0) {
-      peer.counters.audio_rtt_frames.store(now_clock - clock, std::memory_order_relaxed);
+      // One cycle's reading jumps when the jitter buffer skips or rebuffers after an xrun; the
+      // figure users read is its moving average over about a second, like a probe's.
+      const double sample = static_cast<double>(now_clock - clock);
+      const double weight = std::min(1.0, static_cast<double>(frames) / s.sample_rate);
+      peer.audio_rtt_average =
+          peer.audio_rtt_average < 0.0
+              ? sample
+              : peer.audio_rtt_average + weight * (sample - peer.audio_rtt_average);
+      peer.counters.audio_rtt_frames.store(std::llround(peer.audio_rtt_average),
+                                           std::memory_order_relaxed);
     }
   }
   return 0;

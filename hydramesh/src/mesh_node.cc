@@ -161,6 +161,8 @@ void activate_slot(NodeState& s, const PeerRequest& request) {
   }
   slot.endpoint.store(request.endpoint.pack(), std::memory_order_relaxed);
   slot.peer_loopback.store(request.peer_loopback, std::memory_order_relaxed);
+  slot.audio_rtt_average = -1.0;
+  slot.counters.audio_rtt_frames.store(-1, std::memory_order_relaxed);
   slot.counters.last_heard_ns.store(monotonic_ns(), std::memory_order_relaxed);
   slot.state.store(SlotState::kActive, std::memory_order_release);
   log_line("peer " + request.node_id + " joined from " + request.endpoint.to_string() + " (" +

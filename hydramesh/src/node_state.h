@@ -40,7 +40,7 @@ struct PeerCounters {
   std::atomic<int> buffer_frames{0}, target_frames{0};
   std::atomic<std::int64_t> drift_ppb{0};
   std::atomic<std::int64_t> ping_rtt_ns{-1};
-  std::atomic<std::int64_t> audio_rtt_frames{-1};
+  std::atomic<std::int64_t> audio_rtt_frames{-1};  // PeerSlot::audio_rtt_average, rounded
   std::atomic<std::int64_t> last_heard_ns{0};
 };
 
@@ -58,6 +58,9 @@ struct PeerSlot {
   Key send_key{};
   std::unique_ptr<SpscQueue<QueuedPacket>> queue;
   PeerPlayout playout;  // audio thread only
+  // Moving average (about 1 s) of the round trip of our audio echoed by a --loopback peer, in
+  // frames; negative until the first echo. Audio thread only; reset before the slot is active.
+  double audio_rtt_average = -1.0;
   std::atomic<std::uint64_t> endpoint{0};
   std::atomic<bool> peer_loopback{false};
   PeerCounters counters;

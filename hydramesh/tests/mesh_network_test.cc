@@ -182,17 +182,9 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   EXPECT_GE(e.exact, e.segments - 2 * static_cast<int>(s.xruns)) << "the echo is bit-exact";
   const double probe_ms = -static_cast<double>(delay) / 48.0;
   EXPECT_GT(probe_ms, 10.0);  // at least the jitter target
-  // The built-in figure is an instantaneous reading at the end; the probe's is an average over
-  // 2 s. They agree while the stream runs clean. When an ASan-slowed client on a loaded machine
-  // misses JACK cycles, the jitter buffer skips or rebuffers and the instantaneous reading
-  // moves away from the average, so the comparison then only bounds it.
-  const bool clean = s.xruns == 0 && bob->skipped == 0 && bob->rebuffers == 0;
-  if (clean) {
-    EXPECT_NEAR(bob->audio_rtt_ms, probe_ms, 3.0) << "built-in vs. probe round trip";
-  } else {
-    EXPECT_GT(bob->audio_rtt_ms, 0.0) << s.xruns << " xruns, " << bob->skipped << " skipped";
-    EXPECT_LT(bob->audio_rtt_ms, 2 * probe_ms) << s.xruns << " xruns";
-  }
+  // The built-in figure is a moving average over about a second; the probe's an average over
+  // the 2 s it recorded: they measure the same path.
+  EXPECT_NEAR(bob->audio_rtt_ms, probe_ms, 3.0) << "built-in vs. probe round trip";
   EXPECT_GT(bob->rtt_ms, 0.0);
   EXPECT_LT(bob->rtt_ms, 50.0);
 }

@@ -34,6 +34,7 @@ struct PeerStatsSnapshot {
   double drift_ppm = 0.0;
   double rtt_ms = -1.0;        // ping round trip (network threads); -1 = not measured yet
   double audio_rtt_ms = -1.0;  // our audio, echoed by a --loopback peer, back at our ports
+                               // (moving average over about 1 s)
 };
 
 struct NodeStatsSnapshot {
