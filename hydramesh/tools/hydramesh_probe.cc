@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,9 +57,19 @@ void on_shutdown(void* arg) {
   static_cast<Probe*>(arg)->server_gone.store(true);
 }
 
-int fail(const std::string& message) {
+int fail(const std::string& message, int code = 1) {
   std::fprintf(stderr, "hydramesh-probe: %s\n", message.c_str());
-  return 1;
+  return code;
+}
+
+// "sine:HZ" with 0 < HZ < 24000 (a whole or decimal number); 0 when malformed.
+double parse_sine_hz(const std::string& signal) {
+  if (signal.rfind("sine:", 0) != 0 || signal.size() == 5) return 0;
+  const char* begin = signal.c_str() + 5;
+  char* end = nullptr;
+  const double hz = std::strtod(begin, &end);
+  if (*end != '\0' || !(hz > 0 && hz < 24000)) return 0;
+  return hz;
 }
 
 }  // namespace
@@ -68,6 +79,7 @@ int main(int argc, char** argv) {
   std::string server, signal = "noise", out_path, name = "probe";
   std::vector<std::string> play, record;
   std::int64_t seconds_ms = 2000;
+  bool help = false;
   flags.add_string("--server", &server, "JACK server name", "NAME");
   flags.add_string("--name", &name, "JACK client name", "NAME");
   flags.add_repeated("--play", &play, "port to feed the test signal into", "PORT");
@@ -76,8 +88,18 @@ int main(int argc, char** argv) {
   flags.add_string("--out", &out_path, "raw float32 recording", "FILE");
   flags.add_int("--milliseconds", &seconds_ms, "recording (or playing) length", 10, 3'600'000,
                 "MS");
+  flags.add_bool("--help", &help, "show this help", "-h");
   std::vector<std::string> rest;
-  if (auto s = flags.parse(argc, argv, &rest); !s.ok()) return fail(s.message());
+  if (auto s = flags.parse(argc, argv, &rest); !s.ok()) return fail(s.message(), 2);
+  if (help) {
+    std::printf("usage: hydramesh-probe --server NAME [flags]\n%s", flags.help().c_str());
+    return 0;
+  }
+  if (!rest.empty()) return fail("unexpected argument '" + rest.front() + "'", 2);
+  const double sine_hz = signal == "noise" ? 0 : parse_sine_hz(signal);
+  if (signal != "noise" && sine_hz == 0) {
+    return fail("--signal: expected noise or sine:HZ (0 < HZ < 24000), got '" + signal + "'", 2);
+  }
 
   jack_status_t status{};
   jack_client_t* client = jack_client_open(
@@ -87,15 +109,9 @@ int main(int argc, char** argv) {
   Probe probe;
   const double rate = jack_get_sample_rate(client);
   if (!play.empty()) {
-    if (signal == "noise") {
-      probe.signal =
-          std::make_unique<hydramesh::TestSignal>(hydramesh::TestSignal::Kind::kNoise, 0, rate);
-    } else if (signal.rfind("sine:", 0) == 0) {
-      probe.signal = std::make_unique<hydramesh::TestSignal>(hydramesh::TestSignal::Kind::kSine,
-                                                             std::stod(signal.substr(5)), rate);
-    } else {
-      return fail("--signal: expected noise or sine:HZ");
-    }
+    const auto kind =
+        sine_hz > 0 ? hydramesh::TestSignal::Kind::kSine : hydramesh::TestSignal::Kind::kNoise;
+    probe.signal = std::make_unique<hydramesh::TestSignal>(kind, sine_hz, rate);
     probe.out = jack_port_register(client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   }
   for (std::size_t i = 0; i < record.size(); ++i) {
@@ -135,8 +151,11 @@ int main(int argc, char** argv) {
   if (!out_path.empty()) {
     FILE* f = std::fopen(out_path.c_str(), "wb");
     if (f == nullptr) return fail("cannot write " + out_path);
-    std::fwrite(probe.recording.data(), sizeof(float), probe.recording.size(), f);
-    std::fclose(f);
+    const std::size_t written =
+        std::fwrite(probe.recording.data(), sizeof(float), probe.recording.size(), f);
+    if (std::fclose(f) != 0 || written != probe.recording.size()) {
+      return fail("cannot write " + out_path);
+    }
   }
   return 0;
 }
