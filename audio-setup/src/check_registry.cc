@@ -350,8 +350,8 @@ std::vector<CheckSpec> build() {
        {{"security.rtkit.enable", "true", NixKind::kAssign}}},
       {"audio_server_quantum",
        "Audio server period (quantum)",
-       "/proc/<jackd>/cmdline (-p, -r), /usr/share/pipewire/pipewire.conf, "
-       "/etc/pipewire/pipewire.conf(.d)",
+       "/proc/<jackd>/cmdline (-p, -r); pipewire.conf and pipewire.conf.d/*.conf in "
+       "/usr/share/pipewire, /etc/pipewire and the running PipeWire's ~/.config/pipewire",
        "The period sets the latency floor: PipeWire's default 1024 frames at 48 kHz is 21 ms "
        "each way.",
        "services.pipewire.extraConfig.pipewire.\"92-low-latency\" = { \"context.properties\" = "

@@ -49,6 +49,50 @@ std::optional<std::int64_t> spa_value(const std::string& text, const std::string
   return value;
 }
 
+// The user configuration directory of the first running PipeWire ($XDG_CONFIG_HOME, else
+// $HOME/.config, from its environment), or "" when none runs or its environment is unreadable.
+std::string pipewire_user_config_dir(const CheckContext& ctx) {
+  for (const ProcessInfo* p : ctx.audio_servers()) {
+    if (p->comm != "pipewire") continue;
+    std::optional<std::string> environ =
+        ctx.root().try_read("/proc/" + std::to_string(p->pid) + "/environ");
+    if (!environ) return "";
+    std::string xdg, home;
+    for (const std::string& entry : split(*environ, '\0')) {
+      if (entry.rfind("XDG_CONFIG_HOME=/", 0) == 0) xdg = entry.substr(16);
+      if (entry.rfind("HOME=/", 0) == 0) home = entry.substr(5);
+    }
+    if (!xdg.empty()) return xdg;
+    return home.empty() ? "" : home + "/.config";
+  }
+  return "";
+}
+
+// The files PipeWire reads for its context, in the order it applies them (later values win):
+// the first pipewire.conf found in the user's directory, /etc/pipewire, /usr/share/pipewire;
+// then the *.conf drop-ins of pipewire.conf.d in /usr/share, /etc and the user's directory, each
+// directory in name order.
+std::vector<std::string> pipewire_config_files(const CheckContext& ctx) {
+  const std::string user = pipewire_user_config_dir(ctx);
+  std::vector<std::string> dirs = {"/usr/share/pipewire", "/etc/pipewire"};
+  if (!user.empty()) dirs.push_back(user + "/pipewire");
+  std::vector<std::string> files;
+  for (auto dir = dirs.rbegin(); dir != dirs.rend(); ++dir) {
+    if (ctx.root().exists(*dir + "/pipewire.conf")) {
+      files.push_back(*dir + "/pipewire.conf");
+      break;
+    }
+  }
+  for (const std::string& dir : dirs) {
+    for (const std::string& name : ctx.root().list(dir + "/pipewire.conf.d")) {
+      if (name.size() > 5 && name.ends_with(".conf")) {
+        files.push_back(dir + "/pipewire.conf.d/" + name);
+      }
+    }
+  }
+  return files;
+}
+
 std::string latency_text(std::int64_t quantum, std::int64_t rate) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f ms",
@@ -99,12 +143,7 @@ Evaluation check_audio_server_quantum(const CheckContext& ctx) {
     if (*period <= kMaxQuantum) return ok(obs);
     return warn(obs + ": above " + std::to_string(kMaxQuantum) + " frames");
   }
-  // PipeWire: the shipped defaults, then /etc, then drop-ins in name order; the last wins.
-  std::vector<std::string> files = {"/usr/share/pipewire/pipewire.conf",
-                                    "/etc/pipewire/pipewire.conf"};
-  for (const std::string& name : ctx.root().list("/etc/pipewire/pipewire.conf.d")) {
-    files.push_back("/etc/pipewire/pipewire.conf.d/" + name);
-  }
+  std::vector<std::string> files = pipewire_config_files(ctx);
   std::optional<std::int64_t> quantum;
   std::optional<std::int64_t> rate;
   std::string read;

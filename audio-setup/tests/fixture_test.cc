@@ -2,6 +2,9 @@
 // the findings each system exists to show, asserted one by one.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -161,6 +164,50 @@ TEST(Fixtures, NixosSystemIsTunedButForSmtAndMitigations) {
   }
   EXPECT_EQ(finding(r, "kernel_config").observed.rfind("/proc/config.gz", 0), 0u);
   EXPECT_NE(finding(r, "audio_server_quantum").observed.find("quantum = 64"), std::string::npos);
+}
+
+// PipeWire reads the running user's ~/.config/pipewire drop-ins after /usr/share and /etc, and
+// only files named *.conf: where desktop users set their quantum.
+TEST(Fixtures, PipewireQuantumFollowsTheRunningUsersDropIns) {
+  namespace fs = std::filesystem;
+  using namespace std::string_literals;
+  const fs::path root = fs::temp_directory_path() / ("audio-setup-pw-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::copy(kFixtures + "/debian-desktop", root, fs::copy_options::recursive);
+  auto write = [&](const std::string& path, const std::string& text) {
+    fs::create_directories((root / path.substr(1)).parent_path());
+    std::ofstream(root / path.substr(1), std::ios::binary) << text;
+  };
+  const std::string props = "context.properties = { default.clock.quantum = ";
+  write("/etc/pipewire/pipewire.conf.d/50-site.conf", props + "512 }\n");
+  write("/home/ana/.config/pipewire/pipewire.conf.d/10-low.conf", props + "128 }\n");
+  write("/home/ana/.config/pipewire/pipewire.conf.d/99-old.conf.bak", props + "4096 }\n");
+  auto quantum = [&] {
+    SystemRoot sys(root.string());
+    return finding(run_checks(sys), "audio_server_quantum");
+  };
+
+  // Without the process's environment the user's directory is unknown: /etc's value holds.
+  Finding f = quantum();
+  EXPECT_EQ(f.status, Outcome::kWarn) << f.observed;
+  EXPECT_NE(f.observed.find("quantum = 512"), std::string::npos) << f.observed;
+
+  write("/proc/1423/environ", "LANG=C\0HOME=/home/ana\0"s);
+  f = quantum();
+  EXPECT_EQ(f.status, Outcome::kOk) << f.observed;
+  EXPECT_NE(f.observed.find("quantum = 128"), std::string::npos) << f.observed;
+  EXPECT_NE(f.observed.find("/home/ana/.config/pipewire/pipewire.conf.d/10-low.conf"),
+            std::string::npos)
+      << f.observed;
+  EXPECT_EQ(f.observed.find("99-old.conf.bak"), std::string::npos) << f.observed;
+
+  // $XDG_CONFIG_HOME replaces ~/.config.
+  write("/proc/1423/environ", "HOME=/home/ana\0XDG_CONFIG_HOME=/srv/pw\0"s);
+  write("/srv/pw/pipewire/pipewire.conf.d/20-xdg.conf", props + "64 }\n");
+  f = quantum();
+  EXPECT_NE(f.observed.find("quantum = 64"), std::string::npos) << f.observed;
+  EXPECT_EQ(f.observed.find("/home/ana"), std::string::npos) << f.observed;
+  fs::remove_all(root);
 }
 
 }  // namespace
