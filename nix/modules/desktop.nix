@@ -7,8 +7,10 @@ let
   choice = config.archibald.desktop;
 
   # Prints one line for Waybar: the HydraMesh unit's state. Never fails: Waybar shows output.
+  # On PipeWire the daemon is the user's own service (services.hydramesh.graph).
+  meshScope = lib.optionalString ((config.services.hydramesh.graph or "jack") == "pipewire") " --user";
   hydrameshStatus = pkgs.writeShellScript "waybar-hydramesh" ''
-    if state="$(${pkgs.systemd}/bin/systemctl is-active hydramesh.service 2>/dev/null)"; then
+    if state="$(${pkgs.systemd}/bin/systemctl${meshScope} is-active hydramesh.service 2>/dev/null)"; then
       echo "mesh: $state"
     else
       echo "mesh: off"

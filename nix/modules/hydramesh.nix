@@ -1,4 +1,10 @@
-# services.hydramesh: the HydraMesh audio daemon as a sandboxed systemd service.
+# services.hydramesh: the HydraMesh audio daemon as a systemd service.
+#
+# Where it runs depends on the audio graph it joins (`graph`):
+#   jack      a sandboxed system service (DynamicUser) next to a system JACK server
+#             (services.jack.jackd);
+#   pipewire  a user service of `user`, inside that user's PipeWire session, loading PipeWire's
+#             JACK library (what `pw-jack` does): a system service cannot reach a user's graph.
 #
 # `settings` mirrors hydrameshd's JSON configuration key for key (kebab-case). The file is
 # generated with pkgs.formats.json and checked at build time by `hydrameshd --check-config`,
@@ -7,8 +13,12 @@
 { config, lib, pkgs, ... }:
 
 let
-  inherit (lib) mkOption mkEnableOption mkIf types optional;
+  inherit (lib) mkOption mkEnableOption mkIf mkMerge mkDefault types optional optionalString;
   cfg = config.services.hydramesh;
+  onPipewire = cfg.graph == "pipewire";
+  pipewireEnabled = (config.services.pipewire.enable or false)
+    && (config.services.pipewire.jack.enable or false);
+  pipewireJackLib = "${(config.services.pipewire.package or pkgs.pipewire).jack}/lib";
   format = pkgs.formats.json { };
 
   rawConfig = format.generate "hydramesh.json" cfg.settings;
@@ -17,11 +27,12 @@ let
     cp ${rawConfig} $out
   '';
 
+  systemctl = "${pkgs.systemd}/bin/systemctl" + optionalString onPipewire " --user";
   toggle = pkgs.writeShellScriptBin "hydramesh-toggle" ''
-    if ${pkgs.systemd}/bin/systemctl is-active --quiet hydramesh.service; then
-      exec ${pkgs.systemd}/bin/systemctl stop hydramesh.service
+    if ${systemctl} is-active --quiet hydramesh.service; then
+      exec ${systemctl} stop hydramesh.service
     else
-      exec ${pkgs.systemd}/bin/systemctl start hydramesh.service
+      exec ${systemctl} start hydramesh.service
     fi
   '';
 in
@@ -34,6 +45,41 @@ in
       default = pkgs.archibald-tools;
       defaultText = lib.literalExpression "pkgs.archibald-tools";
       description = "Package providing bin/hydrameshd.";
+    };
+
+    graph = mkOption {
+      type = types.enum [ "jack" "pipewire" ];
+      default = if pipewireEnabled then "pipewire" else "jack";
+      defaultText = lib.literalExpression
+        ''if services.pipewire.enable && services.pipewire.jack.enable then "pipewire" else "jack"'';
+      description = ''
+        The audio graph the daemon joins. `pipewire`: a user service of `user` in that user's
+        PipeWire session (through PipeWire's JACK library). `jack`: a sandboxed system service
+        beside a system JACK server (`services.jack.jackd`).
+      '';
+    };
+
+    user = mkOption {
+      type = types.nullOr types.str;
+      # ArchibaldOS's musician account (archibald.user), when that module is present.
+      default = config.archibald.user.name or null;
+      defaultText = lib.literalExpression "config.archibald.user.name or null";
+      example = "musician";
+      description = ''
+        With `graph = "pipewire"`: the user whose PipeWire graph the daemon joins. It runs as
+        that user, reads `secretFile` (made theirs, mode 0400, at boot) and writes its status
+        to `$XDG_RUNTIME_DIR/hydramesh/status.json`.
+      '';
+    };
+
+    statusFile = mkOption {
+      type = types.str;
+      readOnly = true;
+      default = if onPipewire then "%t/hydramesh/status.json" else cfg.settings.status-file;
+      description = ''
+        Where the running daemon's statistics are (`%t` is the user's runtime directory),
+        for status bars and `hydrameshd --stats`.
+      '';
     };
 
     autoStart = mkOption {
@@ -124,66 +170,114 @@ in
     };
   };
 
-  config = mkIf cfg.enable {
-    environment.systemPackages = [ cfg.package toggle ];
-    environment.etc."hydramesh/config.json".source = checkedConfig;
-
-    networking.firewall.allowedUDPPorts = optional cfg.openFirewall cfg.settings.udp-port;
-
-    # Members of @audio may start and stop the daemon (hydramesh-toggle, the Waybar block)
-    # without a password; nothing else about systemd is opened to them.
-    security.polkit.extraConfig = ''
-      polkit.addRule(function(action, subject) {
-        if (action.id == "org.freedesktop.systemd1.manage-units" &&
-            action.lookup("unit") == "hydramesh.service" && subject.isInGroup("audio")) {
-          return polkit.Result.YES;
+  config = mkIf cfg.enable (mkMerge [
+    {
+      assertions = [
+        {
+          assertion = onPipewire -> cfg.user != null;
+          message = "services.hydramesh.graph = \"pipewire\" needs services.hydramesh.user: "
+            + "the user whose PipeWire graph the daemon joins.";
         }
-      });
-    '';
+        {
+          assertion = onPipewire -> pipewireEnabled;
+          message = "services.hydramesh.graph = \"pipewire\" needs services.pipewire.enable "
+            + "and services.pipewire.jack.enable.";
+        }
+      ];
+      environment.systemPackages = [ cfg.package toggle ];
+      environment.etc."hydramesh/config.json".source = checkedConfig;
+      networking.firewall.allowedUDPPorts = optional cfg.openFirewall cfg.settings.udp-port;
+    }
 
-    systemd.services.hydramesh = {
-      description = "HydraMesh peer-to-peer audio";
-      wantedBy = optional cfg.autoStart "multi-user.target";
-      after = [ "network-online.target" "sound.target" ];
-      wants = [ "network-online.target" ];
-      restartTriggers = [ checkedConfig ];
-      # JACK2 serves clients of another uid only in promiscuous mode, for this group.
-      environment.JACK_PROMISCUOUS_SERVER = "jackaudio";
-      serviceConfig = {
-        ExecStart = "${cfg.package}/bin/hydrameshd --config /etc/hydramesh/config.json"
-          + " --secret-file %d/secret";
-        LoadCredential = [ "secret:${cfg.secretFile}" ];
-        Restart = "on-failure";
-        RestartSec = 2;
+    (mkIf onPipewire {
+      # The secret stays outside the store; at boot it becomes the user's, readable by nobody
+      # else (hydrameshd refuses a world-readable secret).
+      systemd.tmpfiles.rules = [ "z ${cfg.secretFile} 0400 ${cfg.user} - - -" ];
+      # With autoStart the user's manager (and so their PipeWire) runs from boot, logged in or
+      # not: a stage box has nobody at its console.
+      users.users.${cfg.user}.linger = mkDefault cfg.autoStart;
 
-        DynamicUser = true;
-        SupplementaryGroups = [ "audio" "jackaudio" ];
-        StateDirectory = "hydramesh";
-        LimitRTPRIO = 95;
-        LimitMEMLOCK = "infinity";
-
-        # Sandboxing: the daemon needs UDP, the JACK socket in /dev/shm and nothing else.
-        ProtectSystem = "strict";
-        ProtectHome = true;
-        PrivateTmp = true;
-        PrivateDevices = false; # JACK shared memory lives in /dev/shm
-        NoNewPrivileges = true;
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectClock = true;
-        ProtectHostname = true;
-        RestrictNamespaces = true;
-        RestrictSUIDSGID = true;
-        LockPersonality = true;
-        MemoryDenyWriteExecute = true;
-        RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
-        CapabilityBoundingSet = "";
-        SystemCallArchitectures = "native";
-        SystemCallFilter = [ "@system-service" "~@privileged" "@resources" ];
-        UMask = "0077";
+      systemd.user.services.hydramesh = {
+        description = "HydraMesh peer-to-peer audio (PipeWire)";
+        wantedBy = optional cfg.autoStart "default.target";
+        after = [ "pipewire.service" "network-online.target" ];
+        requires = [ "pipewire.service" ];
+        unitConfig.ConditionUser = cfg.user;
+        restartTriggers = [ checkedConfig ];
+        # PipeWire's libjack instead of JACK2's: the daemon joins the user's graph.
+        environment.LD_LIBRARY_PATH = pipewireJackLib;
+        serviceConfig = {
+          ExecStart = "${cfg.package}/bin/hydrameshd --config /etc/hydramesh/config.json"
+            + " --secret-file ${cfg.secretFile} --status-file ${cfg.statusFile}";
+          RuntimeDirectory = "hydramesh";
+          Restart = "on-failure";
+          RestartSec = 2;
+          # Real-time priority and locked memory come from the @audio PAM limits of the
+          # user's session (archibald.audio); a user manager cannot raise them.
+          NoNewPrivileges = true;
+          LockPersonality = true;
+          RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
+          UMask = "0077";
+        };
       };
-    };
-  };
+    })
+
+    (mkIf (!onPipewire) {
+      # Members of @audio may start and stop the daemon (hydramesh-toggle, the Waybar block)
+      # without a password; nothing else about systemd is opened to them.
+      security.polkit.extraConfig = ''
+        polkit.addRule(function(action, subject) {
+          if (action.id == "org.freedesktop.systemd1.manage-units" &&
+              action.lookup("unit") == "hydramesh.service" && subject.isInGroup("audio")) {
+            return polkit.Result.YES;
+          }
+        });
+      '';
+
+      systemd.services.hydramesh = {
+        description = "HydraMesh peer-to-peer audio";
+        wantedBy = optional cfg.autoStart "multi-user.target";
+        after = [ "network-online.target" "sound.target" ];
+        wants = [ "network-online.target" ];
+        restartTriggers = [ checkedConfig ];
+        # JACK2 serves clients of another uid only in promiscuous mode, for this group.
+        environment.JACK_PROMISCUOUS_SERVER = "jackaudio";
+        serviceConfig = {
+          ExecStart = "${cfg.package}/bin/hydrameshd --config /etc/hydramesh/config.json"
+            + " --secret-file %d/secret";
+          LoadCredential = [ "secret:${cfg.secretFile}" ];
+          Restart = "on-failure";
+          RestartSec = 2;
+
+          DynamicUser = true;
+          SupplementaryGroups = [ "audio" "jackaudio" ];
+          StateDirectory = "hydramesh";
+          LimitRTPRIO = 95;
+          LimitMEMLOCK = "infinity";
+
+          # Sandboxing: the daemon needs UDP, the JACK socket in /dev/shm and nothing else.
+          ProtectSystem = "strict";
+          ProtectHome = true;
+          PrivateTmp = true;
+          PrivateDevices = false; # JACK shared memory lives in /dev/shm
+          NoNewPrivileges = true;
+          ProtectKernelTunables = true;
+          ProtectKernelModules = true;
+          ProtectKernelLogs = true;
+          ProtectControlGroups = true;
+          ProtectClock = true;
+          ProtectHostname = true;
+          RestrictNamespaces = true;
+          RestrictSUIDSGID = true;
+          LockPersonality = true;
+          MemoryDenyWriteExecute = true;
+          RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
+          CapabilityBoundingSet = "";
+          SystemCallArchitectures = "native";
+          SystemCallFilter = [ "@system-service" "~@privileged" "@resources" ];
+          UMask = "0077";
+        };
+      };
+    })
+  ]);
 }

@@ -55,6 +55,19 @@ let
     };
   };
   meshUnit = mesh.systemd.services.hydramesh;
+  # On an ArchibaldOS audio system the graph is PipeWire: the daemon is the user's service.
+  meshPw = eval {
+    archibald.audio.enable = true;
+    archibald.desktop = "hyprland";
+    services.hydramesh = { enable = true; secretFile = "/run/keys/band"; user = "ada"; };
+  };
+  meshPwUnit = meshPw.systemd.user.services.hydramesh;
+  meshPwToggle = lib.findFirst (p: p.name == "hydramesh-toggle") { text = ""; }
+    meshPw.environment.systemPackages;
+  meshPwNoUser = eval {
+    archibald.audio.enable = true;
+    services.hydramesh = { enable = true; secretFile = "/k"; };
+  };
   meshToggleOff = eval {
     services.hydramesh = { enable = true; secretFile = "/k"; autoStart = false; openFirewall = false; };
   };
@@ -141,5 +154,23 @@ in
     (meshToggleOff.systemd.services.hydramesh.wantedBy == [ ] && meshUnit.wantedBy == [ "multi-user.target" ]
       && any (p: p.name == "hydramesh-toggle") meshToggleOff.environment.systemPackages)
     (show meshToggleOff.systemd.services.hydramesh.wantedBy))
+  (check "hydramesh on PipeWire: a user service of the musician, loading PipeWire's libjack"
+    (meshPw.services.hydramesh.graph == "pipewire" && mesh.services.hydramesh.graph == "jack"
+      && !(meshPw.systemd.services ? hydramesh)
+      && meshPwUnit.unitConfig.ConditionUser == "ada"
+      && meshPwUnit.environment.LD_LIBRARY_PATH == "${pkgs.pipewire.jack}/lib"
+      && elem "pipewire.service" meshPwUnit.requires
+      && lib.hasInfix "--secret-file /run/keys/band" meshPwUnit.serviceConfig.ExecStart
+      && lib.hasInfix "--status-file %t/hydramesh/status.json" meshPwUnit.serviceConfig.ExecStart)
+    (show meshPwUnit))
+  (check "hydramesh on PipeWire: the secret becomes the user's (0400); toggle uses --user"
+    (elem "z /run/keys/band 0400 ada - - -" meshPw.systemd.tmpfiles.rules
+      && lib.hasInfix "systemctl --user is-active" meshPwToggle.text
+      && meshPw.security.polkit.extraConfig == "")
+    (show { rules = meshPw.systemd.tmpfiles.rules; toggle = meshPwToggle.text; }))
+  (check "hydramesh on PipeWire without a user is rejected with a message naming the option"
+    (any (lib.hasInfix "services.hydramesh.user") (failedAssertions meshPwNoUser)
+      && failedAssertions meshPw == [ ])
+    (show (failedAssertions meshPwNoUser)))
   ];
 }

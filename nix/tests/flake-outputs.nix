@@ -88,14 +88,17 @@ in
         (outputs.nixosConfigurations ? orangePi5 && outputs.nixosConfigurations ? genericAarch64
           && outputs.nixosConfigurations.orangePi5.args.system == "aarch64-linux")
         (builtins.toJSON (builtins.attrNames outputs.nixosConfigurations)))
-      (check "archibaldOS evaluates: x86-rt RT kernel, Hyprland, HydraMesh waiting for the toggle"
+      (check "archibaldOS evaluates: x86-rt RT kernel, Hyprland, HydraMesh in the musician's PipeWire waiting for the toggle"
         (failedAssertions workstation == [ ] && workstation.musnix.kernel.realtime
           && workstation.programs.hyprland.enable
-          && workstation.systemd.services.hydramesh.wantedBy == [ ]
+          && workstation.services.hydramesh.graph == "pipewire"
+          && workstation.systemd.user.services.hydramesh.unitConfig.ConditionUser == "musician"
+          && workstation.systemd.user.services.hydramesh.wantedBy == [ ]
           && workstation.disko.devices.disk.main.device == "/dev/nvme0n1")
         (builtins.toJSON (failedAssertions workstation)))
       (check "orangePi5 evaluates: arm profile, serial console, U-Boot room before partition 1"
         (failedAssertions orangePi == [ ] && !orangePi.musnix.kernel.realtime
+          && orangePi.services.hydramesh.graph == "pipewire"
           && lib.elem "console=ttyS2,1500000" orangePi.boot.kernelParams
           && orangePi.sdImage.firmwarePartitionOffset == 16)
         (builtins.toJSON orangePi.boot.kernelParams))

@@ -11,8 +11,9 @@ let
   };
 in
 {
-  writeShellScript = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
-  writeShellScriptBin = name: _text: package name;
+  # Scripts keep their text, so tests can read what they run.
+  writeShellScript = name: text: package name // { inherit text; };
+  writeShellScriptBin = name: text: package name // { inherit text; };
   writeText = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
   runCommand = name: _env: _script: "/nix/store/00000000000000000000000000000000-${name}";
   formats.json = _: {
@@ -22,6 +23,7 @@ in
   linuxPackages_latest = package "linux-latest";
   linuxPackages_rt_latest = package "linux-rt-latest";
   ubootOrangePi5 = package "uboot-orangepi5";
+  pipewire = package "pipewire" // { jack = package "pipewire-jack"; };
 }
 // lib.genAttrs [
   "archibald-tools"

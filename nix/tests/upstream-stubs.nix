@@ -50,6 +50,7 @@ in
     programs.waybar = any;
 
     systemd.services = freeform;
+    systemd.user.services = freeform;
     systemd.tmpfiles.rules = list;
 
     environment.systemPackages = list;
