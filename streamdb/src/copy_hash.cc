@@ -66,7 +66,7 @@ constexpr std::uint64_t kInitialLanes[8] = {XXH_PRIME32_3, XXH_PRIME64_1, XXH_PR
 
 #if defined(__x86_64__)
 
-// Each variant copies the source ahead of the hash, whole 64-byte stripes at a time, and hashes
+// Each variant copies the source ahead of the hash, 64 bytes at a time, and hashes
 // like XXH3 from dst, kCopyLead blocks behind the copy: blocks of kStripesPerBlock stripes, a
 // scramble after every full block, the stripes of the last partial block, then the input's last
 // 64 bytes (which overlap what came before) with a shifted secret. Hashing what was stored into
@@ -82,6 +82,14 @@ inline void prefetch_ahead(const std::uint8_t* src, std::size_t at, std::size_t 
   if (at + kPrefetchAhead < size) {
     _mm_prefetch(reinterpret_cast<const char*>(src + at + kPrefetchAhead), _MM_HINT_T0);
   }
+}
+
+// Copies the bytes before dst's first 64-byte boundary; returns how many.
+inline std::size_t copy_head(std::uint8_t* dst, const std::uint8_t* src, std::size_t size) {
+  std::size_t head = (64 - reinterpret_cast<std::uintptr_t>(dst) % 64) % 64;
+  head = std::min(head, size);
+  std::memcpy(dst, src, head);
+  return head;
 }
 
 #define STREAMDB_AVX512 __attribute__((target("avx512f")))
@@ -105,34 +113,40 @@ STREAMDB_AVX512 inline void scramble_avx512(__m512i* acc, const std::uint8_t* ke
   *acc = _mm512_add_epi64(lo, _mm512_slli_epi64(hi, 32));
 }
 
-// Copies the whole stripes of [*copied, end) (end at most size rounded down to a stripe).
-STREAMDB_AVX512 inline void copy_stripes_avx512(std::uint8_t* dst, const std::uint8_t* src,
-                                                std::size_t size, std::size_t* copied,
-                                                std::size_t end) {
-  for (std::size_t at = *copied; at < end; at += kStripeLen) {
+// Copies [*copied, end) and maybe a little more, in 64-byte chunks stored at 64-byte aligned
+// addresses of dst (after copy_head): a misaligned store costs two cache-line writes, and the
+// source of a block read is misaligned anyway (records start every 32 bytes). When fewer than
+// 64 bytes remain, the rest of the input is copied at once.
+STREAMDB_AVX512 inline void copy_ahead_avx512(std::uint8_t* dst, const std::uint8_t* src,
+                                              std::size_t size, std::size_t* copied,
+                                              std::size_t end) {
+  std::size_t at = *copied;
+  for (; at < end && at + kStripeLen <= size; at += kStripeLen) {
     prefetch_ahead(src, at, size);
     _mm512_storeu_si512(dst + at, _mm512_loadu_si512(src + at));
   }
-  *copied = std::max(*copied, end);
+  if (at < end) {
+    std::memcpy(dst + at, src + at, size - at);
+    at = size;
+  }
+  *copied = at;
 }
 
 STREAMDB_AVX512 std::uint64_t copy_hash_avx512(std::uint8_t* dst, const std::uint8_t* src,
                                                std::size_t size) {
   const std::uint8_t* secret = XXH3_kSecret;
   __m512i acc = _mm512_loadu_si512(kInitialLanes);
-  std::size_t whole = size / kStripeLen * kStripeLen;
-  std::size_t copied = 0;
+  std::size_t copied = copy_head(dst, src, size);
   std::size_t blocks = (size - 1) / kBlockLen;
   std::size_t done = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
-    copy_stripes_avx512(dst, src, size, &copied, std::min(whole, (b + 1 + kCopyLead) * kBlockLen));
+    copy_ahead_avx512(dst, src, size, &copied, std::min(size, (b + 1 + kCopyLead) * kBlockLen));
     for (std::size_t s = 0; s < kStripesPerBlock; ++s, done += kStripeLen) {
       stripe_avx512(&acc, _mm512_loadu_si512(dst + done), secret + s * 8);
     }
     scramble_avx512(&acc, secret + kSecretSize - kStripeLen);
   }
-  copy_stripes_avx512(dst, src, size, &copied, whole);
-  std::memcpy(dst + whole, src + whole, size - whole);
+  copy_ahead_avx512(dst, src, size, &copied, size);
   std::size_t stripes = (size - 1 - done) / kStripeLen;
   for (std::size_t s = 0; s < stripes; ++s, done += kStripeLen) {
     stripe_avx512(&acc, _mm512_loadu_si512(dst + done), secret + s * 8);
@@ -169,17 +183,21 @@ STREAMDB_AVX2 inline void scramble_avx2(__m256i* acc, const std::uint8_t* key_at
   }
 }
 
-STREAMDB_AVX2 inline void copy_stripes_avx2(std::uint8_t* dst, const std::uint8_t* src,
-                                            std::size_t size, std::size_t* copied,
-                                            std::size_t end) {
-  for (std::size_t at = *copied; at < end; at += kStripeLen) {
+STREAMDB_AVX2 inline void copy_ahead_avx2(std::uint8_t* dst, const std::uint8_t* src,
+                                          std::size_t size, std::size_t* copied, std::size_t end) {
+  std::size_t at = *copied;
+  for (; at < end && at + kStripeLen <= size; at += kStripeLen) {
     prefetch_ahead(src, at, size);
     for (int h = 0; h < 2; ++h) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + at + 32 * h),
                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + at + 32 * h)));
     }
   }
-  *copied = std::max(*copied, end);
+  if (at < end) {
+    std::memcpy(dst + at, src + at, size - at);
+    at = size;
+  }
+  *copied = at;
 }
 
 STREAMDB_AVX2 std::uint64_t copy_hash_avx2(std::uint8_t* dst, const std::uint8_t* src,
@@ -187,19 +205,17 @@ STREAMDB_AVX2 std::uint64_t copy_hash_avx2(std::uint8_t* dst, const std::uint8_t
   const std::uint8_t* secret = XXH3_kSecret;
   __m256i acc[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes)),
                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes + 4))};
-  std::size_t whole = size / kStripeLen * kStripeLen;
-  std::size_t copied = 0;
+  std::size_t copied = copy_head(dst, src, size);
   std::size_t blocks = (size - 1) / kBlockLen;
   std::size_t done = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
-    copy_stripes_avx2(dst, src, size, &copied, std::min(whole, (b + 1 + kCopyLead) * kBlockLen));
+    copy_ahead_avx2(dst, src, size, &copied, std::min(size, (b + 1 + kCopyLead) * kBlockLen));
     for (std::size_t s = 0; s < kStripesPerBlock; ++s, done += kStripeLen) {
       stripe_avx2(acc, dst + done, secret + s * 8);
     }
     scramble_avx2(acc, secret + kSecretSize - kStripeLen);
   }
-  copy_stripes_avx2(dst, src, size, &copied, whole);
-  std::memcpy(dst + whole, src + whole, size - whole);
+  copy_ahead_avx2(dst, src, size, &copied, size);
   std::size_t stripes = (size - 1 - done) / kStripeLen;
   for (std::size_t s = 0; s < stripes; ++s, done += kStripeLen) {
     stripe_avx2(acc, dst + done, secret + s * 8);
