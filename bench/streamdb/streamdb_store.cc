@@ -61,8 +61,8 @@ class StreamDbStore final : public Store {
 
   Status list(std::string_view prefix, ListMode mode, const ListVisitor& visit) override {
     if (mode == ListMode::kNamesOnly) {
-      return db_->list(streamdb::ReadOptions(), prefix, [&](const streamdb::DocumentInfo& info) {
-        visit(info.path, {});
+      return db_->list_paths(streamdb::ReadOptions(), prefix, [&](std::string_view path) {
+        visit(path, {});
         return true;
       });
     }

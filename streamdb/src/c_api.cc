@@ -466,8 +466,14 @@ streamdb_status streamdb_search_at(streamdb_t* db, const streamdb_snapshot_t* sn
     }
     streamdb::ReadOptions ro;
     if (snapshot != nullptr) ro.snapshot = snapshot->snapshot;
-    return collect([&](const auto& visit) { return db->db->list(ro, prefix, visit); }, paths,
-                   count);
+    std::vector<std::string> found;
+    Status s = db->db->list_paths(ro, prefix, [&](std::string_view path) {
+      found.emplace_back(path);
+      return true;
+    });
+    if (!s.ok()) return report(s);
+    last_error.clear();
+    return export_paths(found, paths, count);
   });
 }
 

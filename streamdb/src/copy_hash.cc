@@ -1,4 +1,4 @@
-// XXH3-64's long-input loop (inputs above 240 bytes) with a store of every loaded stripe, in
+// XXH3-64's long-input loop (inputs above 240 bytes) interleaved with the copy it checks, in
 // AVX-512 and AVX2 variants picked at run time; other CPUs and short inputs copy, then hash.
 // The algorithm's constants (default secret, primes) come from libxxhash's own header, and the
 // unit test compares every variant with libxxhash for many lengths.
@@ -10,6 +10,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "hash.h"
@@ -65,17 +66,30 @@ constexpr std::uint64_t kInitialLanes[8] = {XXH_PRIME32_3, XXH_PRIME64_1, XXH_PR
 
 #if defined(__x86_64__)
 
-// Each variant walks the input like XXH3: blocks of kStripesPerBlock stripes, a scramble after
-// every full block, the stripes of the last partial block, then the input's last 64 bytes
-// (which overlap what came before) with a shifted secret. The tail after the last whole stripe
-// is copied first, so that final stripe is read from dst.
+// Each variant copies the source ahead of the hash, 64 bytes at a time, and hashes
+// like XXH3 from dst, kCopyLead blocks behind the copy: blocks of kStripesPerBlock stripes, a
+// scramble after every full block, the stripes of the last partial block, then the input's last
+// 64 bytes (which overlap what came before) with a shifted secret. Hashing what was stored into
+// dst (still in L1) instead of the loaded registers keeps the hash arithmetic independent of the
+// source loads still in flight from memory, so the copy runs at memcpy speed while the hash
+// catches up (64 KiB random reads from a mapped segment: fused 7.3 us, memcpy 6.2 us, this
+// 6.4 us; ad-hoc probe).
+constexpr std::size_t kCopyLead = 1;
 
-// Asks for the block kPrefetchAhead bytes past `done`, when it is part of the input.
-inline void prefetch_block(const std::uint8_t* src, std::size_t done, std::size_t size) {
-  if (done + kPrefetchAhead + kBlockLen > size) return;
-  for (std::size_t p = 0; p < kBlockLen; p += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(src + done + kPrefetchAhead + p), _MM_HINT_T0);
+// Asks for the line kPrefetchAhead bytes past `at`, when it is part of the input. Called from the
+// copy loops, once per line: GCC removes a loop that does nothing but prefetch.
+inline void prefetch_ahead(const std::uint8_t* src, std::size_t at, std::size_t size) {
+  if (at + kPrefetchAhead < size) {
+    _mm_prefetch(reinterpret_cast<const char*>(src + at + kPrefetchAhead), _MM_HINT_T0);
   }
+}
+
+// Copies the bytes before dst's first 64-byte boundary; returns how many.
+inline std::size_t copy_head(std::uint8_t* dst, const std::uint8_t* src, std::size_t size) {
+  std::size_t head = (64 - reinterpret_cast<std::uintptr_t>(dst) % 64) % 64;
+  head = std::min(head, size);
+  std::memcpy(dst, src, head);
+  return head;
 }
 
 #define STREAMDB_AVX512 __attribute__((target("avx512f")))
@@ -99,28 +113,44 @@ STREAMDB_AVX512 inline void scramble_avx512(__m512i* acc, const std::uint8_t* ke
   *acc = _mm512_add_epi64(lo, _mm512_slli_epi64(hi, 32));
 }
 
+// Copies [*copied, end) and maybe a little more, in 64-byte chunks stored at 64-byte aligned
+// addresses of dst (after copy_head): a misaligned store costs two cache-line writes, and the
+// source of a block read is misaligned anyway (records start every 32 bytes). When fewer than
+// 64 bytes remain, the rest of the input is copied at once.
+STREAMDB_AVX512 inline void copy_ahead_avx512(std::uint8_t* dst, const std::uint8_t* src,
+                                              std::size_t size, std::size_t* copied,
+                                              std::size_t end) {
+  std::size_t at = *copied;
+  for (; at < end && at + kStripeLen <= size; at += kStripeLen) {
+    prefetch_ahead(src, at, size);
+    _mm512_storeu_si512(dst + at, _mm512_loadu_si512(src + at));
+  }
+  if (at < end) {
+    std::memcpy(dst + at, src + at, size - at);
+    at = size;
+  }
+  *copied = at;
+}
+
 STREAMDB_AVX512 std::uint64_t copy_hash_avx512(std::uint8_t* dst, const std::uint8_t* src,
                                                std::size_t size) {
   const std::uint8_t* secret = XXH3_kSecret;
   __m512i acc = _mm512_loadu_si512(kInitialLanes);
+  std::size_t copied = copy_head(dst, src, size);
   std::size_t blocks = (size - 1) / kBlockLen;
   std::size_t done = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
-    prefetch_block(src, done, size);
+    copy_ahead_avx512(dst, src, size, &copied, std::min(size, (b + 1 + kCopyLead) * kBlockLen));
     for (std::size_t s = 0; s < kStripesPerBlock; ++s, done += kStripeLen) {
-      __m512i data = _mm512_loadu_si512(src + done);
-      _mm512_storeu_si512(dst + done, data);
-      stripe_avx512(&acc, data, secret + s * 8);
+      stripe_avx512(&acc, _mm512_loadu_si512(dst + done), secret + s * 8);
     }
     scramble_avx512(&acc, secret + kSecretSize - kStripeLen);
   }
+  copy_ahead_avx512(dst, src, size, &copied, size);
   std::size_t stripes = (size - 1 - done) / kStripeLen;
   for (std::size_t s = 0; s < stripes; ++s, done += kStripeLen) {
-    __m512i data = _mm512_loadu_si512(src + done);
-    _mm512_storeu_si512(dst + done, data);
-    stripe_avx512(&acc, data, secret + s * 8);
+    stripe_avx512(&acc, _mm512_loadu_si512(dst + done), secret + s * 8);
   }
-  std::memcpy(dst + done, src + done, size - done);
   stripe_avx512(&acc, _mm512_loadu_si512(dst + size - kStripeLen),
                 secret + kSecretSize - kStripeLen - 7);
   alignas(64) std::uint64_t lanes[8];
@@ -130,11 +160,10 @@ STREAMDB_AVX512 std::uint64_t copy_hash_avx512(std::uint8_t* dst, const std::uin
 }
 
 // The AVX2 variant keeps the 8 lanes in two registers.
-STREAMDB_AVX2 inline void stripe_avx2(__m256i* acc, const std::uint8_t* in, std::uint8_t* out,
+STREAMDB_AVX2 inline void stripe_avx2(__m256i* acc, const std::uint8_t* in,
                                       const std::uint8_t* key_at) {
   for (int h = 0; h < 2; ++h) {
     __m256i data = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * h));
-    if (out != nullptr) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * h), data);
     __m256i key = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(key_at + 32 * h));
     __m256i mixed = _mm256_xor_si256(data, key);
     __m256i product = _mm256_mul_epu32(mixed, _mm256_srli_epi64(mixed, 32));
@@ -154,26 +183,44 @@ STREAMDB_AVX2 inline void scramble_avx2(__m256i* acc, const std::uint8_t* key_at
   }
 }
 
+STREAMDB_AVX2 inline void copy_ahead_avx2(std::uint8_t* dst, const std::uint8_t* src,
+                                          std::size_t size, std::size_t* copied, std::size_t end) {
+  std::size_t at = *copied;
+  for (; at < end && at + kStripeLen <= size; at += kStripeLen) {
+    prefetch_ahead(src, at, size);
+    for (int h = 0; h < 2; ++h) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + at + 32 * h),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + at + 32 * h)));
+    }
+  }
+  if (at < end) {
+    std::memcpy(dst + at, src + at, size - at);
+    at = size;
+  }
+  *copied = at;
+}
+
 STREAMDB_AVX2 std::uint64_t copy_hash_avx2(std::uint8_t* dst, const std::uint8_t* src,
                                            std::size_t size) {
   const std::uint8_t* secret = XXH3_kSecret;
   __m256i acc[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes)),
                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes + 4))};
+  std::size_t copied = copy_head(dst, src, size);
   std::size_t blocks = (size - 1) / kBlockLen;
   std::size_t done = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
-    prefetch_block(src, done, size);
+    copy_ahead_avx2(dst, src, size, &copied, std::min(size, (b + 1 + kCopyLead) * kBlockLen));
     for (std::size_t s = 0; s < kStripesPerBlock; ++s, done += kStripeLen) {
-      stripe_avx2(acc, src + done, dst + done, secret + s * 8);
+      stripe_avx2(acc, dst + done, secret + s * 8);
     }
     scramble_avx2(acc, secret + kSecretSize - kStripeLen);
   }
+  copy_ahead_avx2(dst, src, size, &copied, size);
   std::size_t stripes = (size - 1 - done) / kStripeLen;
   for (std::size_t s = 0; s < stripes; ++s, done += kStripeLen) {
-    stripe_avx2(acc, src + done, dst + done, secret + s * 8);
+    stripe_avx2(acc, dst + done, secret + s * 8);
   }
-  std::memcpy(dst + done, src + done, size - done);
-  stripe_avx2(acc, dst + size - kStripeLen, nullptr, secret + kSecretSize - kStripeLen - 7);
+  stripe_avx2(acc, dst + size - kStripeLen, secret + kSecretSize - kStripeLen - 7);
   alignas(32) std::uint64_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[0]);
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 4), acc[1]);

@@ -93,6 +93,10 @@ Status DB::list(const ReadOptions& ro, std::string_view prefix,
                 const std::function<bool(const DocumentInfo&)>& visit) {
   return impl_->list(ro, prefix, visit);
 }
+Status DB::list_paths(const ReadOptions& ro, std::string_view prefix,
+                      const std::function<bool(std::string_view)>& visit) {
+  return guarded([&] { return impl_->list_paths(ro, prefix, visit); });
+}
 Status DB::find_suffix(const ReadOptions& ro, std::string_view suffix,
                        const std::function<bool(const DocumentInfo&)>& visit) {
   return guarded([&] { return impl_->find_suffix(ro, suffix, visit); });

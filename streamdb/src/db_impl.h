@@ -122,6 +122,8 @@ class DB::Impl {
   Result<std::vector<std::string>> paths_of(const ReadOptions& ro, const Guid& guid);
   Status list(const ReadOptions& ro, std::string_view prefix,
               const std::function<bool(const DocumentInfo&)>& visit);
+  Status list_paths(const ReadOptions& ro, std::string_view prefix,
+                    const std::function<bool(std::string_view)>& visit);
   Status find_suffix(const ReadOptions& ro, std::string_view suffix,
                      const std::function<bool(const DocumentInfo&)>& visit);
   void get_async(std::string_view path, std::function<void(Result<std::string>)> callback);

@@ -73,17 +73,24 @@ Status DB::Impl::list(const ReadOptions& ro, std::string_view prefix,
                       const std::function<bool(const DocumentInfo&)>& visit) {
   std::shared_ptr<const Version> v = version(ro);
   DocumentInfo info;
-  v->state.by_path().visit_from(std::string(prefix),
-                                [&](const std::string& path, const internal::DocPtr& doc) {
-                                  if (path.compare(0, prefix.size(), prefix) != 0) return false;
-                                  info.path.assign(path);
-                                  info.guid = doc->guid;
-                                  info.size = doc->size;
-                                  info.checksum = doc->checksum;
-                                  info.mtime_ns = doc->mtime_ns;
-                                  info.path_count = static_cast<std::uint32_t>(doc->paths.size());
-                                  return visit(info);
-                                });
+  v->state.by_path().visit_from(prefix, [&](std::string_view path, const internal::DocPtr& doc) {
+    if (!path.starts_with(prefix)) return false;
+    info.path.assign(path);
+    info.guid = doc->guid;
+    info.size = doc->size;
+    info.checksum = doc->checksum;
+    info.mtime_ns = doc->mtime_ns;
+    info.path_count = static_cast<std::uint32_t>(doc->paths.size());
+    return visit(info);
+  });
+  return {};
+}
+
+Status DB::Impl::list_paths(const ReadOptions& ro, std::string_view prefix,
+                            const std::function<bool(std::string_view)>& visit) {
+  std::shared_ptr<const Version> v = version(ro);
+  v->state.by_path().visit_keys_from(
+      prefix, [&](std::string_view path) { return path.starts_with(prefix) && visit(path); });
   return {};
 }
 
@@ -92,8 +99,8 @@ Status DB::Impl::find_suffix(const ReadOptions& ro, std::string_view suffix,
   std::shared_ptr<const Version> v = version(ro);
   std::string rev = internal::reversed(suffix);
   std::vector<std::string> paths;
-  v->state.by_suffix().visit_from(rev, [&](const std::string& r, const internal::Unit&) {
-    if (r.compare(0, rev.size(), rev) != 0) return false;
+  v->state.by_suffix().visit_from(rev, [&](std::string_view r, const internal::Unit&) {
+    if (!r.starts_with(rev)) return false;
     paths.push_back(internal::reversed(r));
     return true;
   });

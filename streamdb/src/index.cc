@@ -3,16 +3,8 @@
 #include <algorithm>
 
 #include "coding.h"
-#include "hash.h"
 
 namespace streamdb::internal {
-
-std::uint64_t StringPriority::operator()(const std::string& s) const {
-  return xxh3(s.data(), s.size(), 0x5eed);
-}
-std::uint64_t GuidPriority::operator()(const Guid& g) const {
-  return xxh3(g.bytes.data(), g.bytes.size(), 0x5eed);
-}
 
 std::string reversed(std::string_view path) {
   return std::string(path.rbegin(), path.rend());
@@ -28,7 +20,7 @@ Status IndexState::apply(const IndexOp& op) {
 }
 
 void IndexState::store(const DocPtr& doc) {
-  by_guid_.set(doc->guid, doc);
+  by_guid_.set(guid_key(doc->guid), doc);
   for (const std::string& p : doc->paths)
     by_path_.set(p, doc);
 }
@@ -43,13 +35,13 @@ void IndexState::put_doc(const std::string& path, const std::shared_ptr<Doc>& do
 }
 
 Status IndexState::bind(const std::string& path, const Guid& guid) {
-  const DocPtr* found = by_guid_.find(guid);
+  const DocPtr* found = find_guid(guid);
   if (found == nullptr) return Status::not_found("no document " + guid.to_string());
   DocPtr doc = *found;
   if (const DocPtr* current = by_path_.find(path)) {
     if ((*current)->guid == guid) return {};
     ARCHIBALD_RETURN_IF_ERROR(unbind(path));
-    doc = *by_guid_.find(guid);  // unbinding cannot remove it: it has another path
+    doc = *find_guid(guid);  // unbinding cannot remove it: it has another path
   }
   auto d = std::make_shared<Doc>(*doc);
   d->paths.insert(std::lower_bound(d->paths.begin(), d->paths.end(), path), path);
@@ -65,7 +57,7 @@ Status IndexState::unbind(const std::string& path) {
   by_path_.erase(path);
   by_suffix_.erase(reversed(path));
   if (doc->paths.size() <= 1) {
-    by_guid_.erase(doc->guid);
+    by_guid_.erase(guid_key(doc->guid));
     live_bytes_ -= doc->size;
     return {};
   }
@@ -83,7 +75,7 @@ void IndexState::add_doc(const DocPtr& doc) {
 }
 
 void IndexState::relocate(const Guid& guid, std::shared_ptr<const std::vector<BlockRef>> blocks) {
-  const DocPtr* found = by_guid_.find(guid);
+  const DocPtr* found = find_guid(guid);
   if (found == nullptr) return;
   auto d = std::make_shared<Doc>(**found);
   d->blocks = std::move(blocks);

@@ -1,5 +1,5 @@
 // The in-memory index: which documents exist, where their blocks are, and which paths are
-// bound to them. An IndexState is a value (three persistent maps); the DB publishes immutable
+// bound to them. An IndexState is a value (three persistent B+trees); the DB publishes immutable
 // versions of it and readers keep whichever version they loaded.
 //
 //   by_path     path -> document         (prefix listing, lookups)
@@ -53,22 +53,21 @@ struct UnbindOp {
 };
 using IndexOp = std::variant<PutDocOp, BindOp, UnbindOp>;
 
-struct StringPriority {
-  std::uint64_t operator()(const std::string& s) const;
-};
-struct GuidPriority {
-  std::uint64_t operator()(const Guid& g) const;
-};
 struct Unit {};
+
+// A GUID as a map key: its 16 bytes (byte order is the order of Guid's operator<).
+inline std::string_view guid_key(const Guid& g) {
+  return {reinterpret_cast<const char*>(g.bytes.data()), g.bytes.size()};
+}
 
 class IndexState {
  public:
-  using PathMap = PersistentMap<std::string, DocPtr, StringPriority>;
-  using SuffixMap = PersistentMap<std::string, Unit, StringPriority>;
-  using GuidMap = PersistentMap<Guid, DocPtr, GuidPriority>;
+  using PathMap = PersistentMap<DocPtr>;
+  using SuffixMap = PersistentMap<Unit>;
+  using GuidMap = PersistentMap<DocPtr>;  // keyed by guid_key
 
-  const DocPtr* find_path(std::string_view path) const { return by_path_.find_string(path); }
-  const DocPtr* find_guid(const Guid& guid) const { return by_guid_.find(guid); }
+  const DocPtr* find_path(std::string_view path) const { return by_path_.find(path); }
+  const DocPtr* find_guid(const Guid& guid) const { return by_guid_.find(guid_key(guid)); }
 
   // Applies a resolved op. Errors (kNotFound) mean the op does not fit this state: a caller bug
   // when committing, a damaged log when replaying.

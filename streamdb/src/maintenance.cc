@@ -31,7 +31,7 @@ Result<VerifyReport> DB::Impl::verify() {
   std::vector<std::byte> block;
   std::string scratch;
   Status io;
-  v->state.by_guid().visit_all([&](const Guid&, const DocPtr& doc) {
+  v->state.by_guid().visit_all([&](std::string_view, const DocPtr& doc) {
     const std::string& path = doc->paths.front();
     internal::StreamingHash hash;
     std::string problem;
@@ -96,7 +96,8 @@ Status DB::Impl::compact() {
   std::set<std::uint32_t> keep;
   Status failure;
   std::string payload;
-  v->state.by_guid().visit_all([&](const Guid& guid, const DocPtr& doc) {
+  v->state.by_guid().visit_all([&](std::string_view, const DocPtr& doc) {
+    const Guid& guid = doc->guid;
     bool touches = false;
     for (const BlockRef& r : *doc->blocks)
       touches = touches || reclaim.count(r.segment) != 0;
@@ -159,7 +160,8 @@ Status DB::Impl::compact() {
     ++chunks;
     return write_record(internal::RecordType::kCheckpointChunk, std::move(body));
   };
-  v->state.by_guid().visit_all([&](const Guid& guid, const DocPtr& doc) {
+  v->state.by_guid().visit_all([&](std::string_view, const DocPtr& doc) {
+    const Guid& guid = doc->guid;
     auto d = std::make_shared<Doc>(*doc);
     if (auto it = moved.find(guid); it != moved.end()) d->blocks = it->second;
     internal::encode_op(internal::PutDocOp{doc->paths.front(), d}, &chunk);

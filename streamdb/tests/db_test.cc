@@ -24,12 +24,19 @@ std::string pattern(std::size_t n, unsigned seed) {
   return s;
 }
 
+// Also checks that the names-only listing agrees with list.
 std::vector<std::string> listed(DB& db, std::string_view prefix, const ReadOptions& ro = {}) {
   std::vector<std::string> out;
   EXPECT_TRUE(db.list(ro, prefix, [&](const DocumentInfo& i) {
                   out.push_back(i.path);
                   return true;
                 }).ok());
+  std::vector<std::string> names;
+  EXPECT_TRUE(db.list_paths(ro, prefix, [&](std::string_view path) {
+                  names.emplace_back(path);
+                  return true;
+                }).ok());
+  EXPECT_EQ(names, out);
   return out;
 }
 
@@ -169,6 +176,14 @@ TEST_F(DBTest, ListByPrefixInOrderAndFindBySuffix) {
   int visits = 0;
   ASSERT_TRUE(db_->list({}, "/", [&](const DocumentInfo&) { return ++visits < 2; }).ok());
   EXPECT_EQ(visits, 2);
+  std::vector<std::string> first_two;
+  ASSERT_TRUE(db_->list_paths({}, "/samples/",
+                              [&](std::string_view p) {
+                                first_two.emplace_back(p);
+                                return first_two.size() < 2;
+                              })
+                  .ok());
+  EXPECT_EQ(first_two, (std::vector<std::string>{"/samples/bass.aif", "/samples/drums/kick.wav"}));
 }
 
 TEST_F(DBTest, SecondOpenIsRefusedWithBusy) {

@@ -102,6 +102,10 @@ class DB {
   // false to stop. DocumentInfo::path is the visited path.
   Status list(const ReadOptions& ro, std::string_view prefix,
               const std::function<bool(const DocumentInfo&)>& visit);
+  // Names only: the same paths in the same order as list, without reading any document's
+  // metadata (much cheaper per path). The string_view is valid during the call only.
+  Status list_paths(const ReadOptions& ro, std::string_view prefix,
+                    const std::function<bool(std::string_view path)>& visit);
   // Visits every path ending with suffix ("kick.wav", ".wav"), in byte order of the path.
   Status find_suffix(const ReadOptions& ro, std::string_view suffix,
                      const std::function<bool(const DocumentInfo&)>& visit);
