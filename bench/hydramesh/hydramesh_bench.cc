@@ -43,6 +43,14 @@ struct Options {
   std::string dir;
 };
 
+// UDP ports of this run: a block of 520 chosen by our pid, so two benchmarks (say, the smoke
+// tests of two checkouts) running at once do not collide. Round r uses base + 10 r + 0..6; the
+// relay base + 510.
+int port_base() {
+  static const int base = 20000 + static_cast<int>(getpid() % 80) * 520;
+  return base;
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return std::nan("");
   std::sort(v.begin(), v.end());
@@ -101,7 +109,7 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
                    int relay_port = 0) {
   ToolRun t;
   const std::string log = o.dir + "/" + tool + "-r" + std::to_string(round) + ".log";
-  const int pa = 27000 + round * 10, pb = pa + 1;
+  const int pa = port_base() + round * 10, pb = pa + 1;
   if (tool == "hydramesh" || tool == "hydramesh-loopback") {
     const std::string secret = o.dir + "/secret";
     std::ofstream(secret) << "benchmark-secret-1234\n";
@@ -292,8 +300,9 @@ int count_glitches(const std::vector<float>& x, double hz) {
 
 nlohmann::json run_glitch(const std::string& tool, const Options& o) {
   ServerPair s(o, 64);
-  const int relay_port = 27990;
-  const int forward = tool == "hydramesh" ? 27001 : 27000;  // b (hydramesh) or a (jacktrip -s)
+  const int relay_port = port_base() + 510;
+  // b (hydramesh) or a (jacktrip -s), of round 0
+  const int forward = tool == "hydramesh" ? port_base() + 1 : port_base();
   Process relay(
       {HYDRAMESH_RELAY_PATH, "--listen", "127.0.0.1:" + std::to_string(relay_port), "--forward",
        "127.0.0.1:" + std::to_string(forward), "--loss", std::to_string(o.loss_percent),

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/ip.h>
 #include <sodium.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,7 +27,8 @@ constexpr std::int64_t kHelloIntervalNs = 500 * kMs;
 constexpr std::int64_t kPingIntervalNs = 1000 * kMs;
 constexpr std::int64_t kStatusIntervalNs = 500 * kMs;
 constexpr std::int64_t kSilentAfterNs = 2000 * kMs;
-constexpr int kQueueCapacity = 128;
+constexpr int kControlQueueCapacity = 64;
+constexpr int kKeyUpdateCapacity = 8;
 
 void log_line(const std::string& line) {
   std::fprintf(stderr, "hydrameshd: %s\n", line.c_str());
@@ -52,8 +54,6 @@ Status open_socket(NodeState& s) {
     }
     return Status::from_errno("bind UDP " + s.bind_endpoint.to_string(), err);
   }
-  timeval timeout{0, 50'000};  // the network thread checks for shutdown this often
-  setsockopt(s.socket_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   const int buffer_bytes = 1 << 20;
   setsockopt(s.socket_fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
   setsockopt(s.socket_fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
@@ -142,7 +142,6 @@ void activate_slot(NodeState& s, const PeerRequest& request) {
   }
   slot.port_buffers.assign(static_cast<std::size_t>(request.channels), nullptr);
   slot.send_key = derive_stream_key(s.master_key, s.config.node_id, request.node_id, s.stream_id);
-  slot.queue = std::make_unique<SpscQueue<QueuedPacket>>(kQueueCapacity);
   PlayoutOptions options;
   options.channels = request.channels;
   options.sample_rate = s.sample_rate;
@@ -230,8 +229,15 @@ archibald::Result<std::unique_ptr<MeshNode>> MeshNode::start(const DaemonConfig&
   s.mix_buffers.assign(s.mix_ports.size(), nullptr);
   s.plaintext = std::make_unique<std::uint8_t[]>(kMaxDatagram);
   s.datagram = std::make_unique<std::uint8_t[]>(kMaxDatagram);
-  s.net_buffer = std::make_unique<std::uint8_t[]>(kMaxDatagram + 1);
-  s.net_scratch = std::make_unique<std::uint8_t[]>(kMaxDatagram);
+  s.receive_datagram = std::make_unique<std::uint8_t[]>(kMaxDatagram + 1);
+  s.receive_plaintext = std::make_unique<std::uint8_t[]>(kMaxDatagram);
+  s.echo_datagram = std::make_unique<std::uint8_t[]>(kMaxDatagram);
+  s.control_queue = std::make_unique<SpscQueue<QueuedDatagram>>(kControlQueueCapacity);
+  for (int i = 0; i < s.max_peers; ++i) {
+    s.slots[i].key_updates = std::make_unique<SpscQueue<StreamKeyUpdate>>(kKeyUpdateCapacity);
+  }
+  s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s.wake_fd < 0) return Status::from_errno("eventfd", errno);
 
   jack_set_process_callback(s.client, receive_callback, &s);
   jack_set_process_callback(s.send_client, send_callback, &s);
@@ -268,6 +274,7 @@ MeshNode::~MeshNode() {
   }
   if (s.network_thread.joinable()) s.network_thread.join();
   if (s.socket_fd >= 0) ::close(s.socket_fd);
+  if (s.wake_fd >= 0) ::close(s.wake_fd);
 }
 
 const std::string& MeshNode::jack_client_name() const {
@@ -327,7 +334,7 @@ archibald::Status MeshNode::run(const std::atomic<bool>& stop) {
       return Status::unavailable("the JACK server shut down");
     }
     poll_control();
-    usleep(10'000);
+    usleep(20'000);  // new peers' ports within 20 ms; 50 wake-ups a second
   }
   if (!s.config.status_file.empty()) write_status_file(s.config.status_file, stats());
   return {};
@@ -349,6 +356,7 @@ NodeStatsSnapshot MeshNode::stats() const {
   out.malformed = s.malformed.load();
   out.unknown_stream = s.unknown_stream.load();
   out.hello_rejected = s.hello_rejected.load();
+  out.control_overflows = s.control_overflows.load();
   const std::int64_t now = monotonic_ns();
   const double ms_per_frame = s.sample_rate > 0 ? 1000.0 / s.sample_rate : 0.0;
   for (int i = 0; i < s.max_peers; ++i) {
@@ -372,7 +380,6 @@ NodeStatsSnapshot MeshNode::stats() const {
     p.skipped = c.skipped.load();
     p.rebuffers = c.rebuffers.load();
     p.bad_packets = c.bad_packets.load();
-    p.queue_overflows = c.queue_overflows.load();
     p.sent = c.sent.load();
     p.send_errors = c.send_errors.load();
     const double peer_ms_per_frame = slot.sample_rate > 0 ? 1000.0 / slot.sample_rate : 0.0;

@@ -1,7 +1,9 @@
-// The network thread: receive, authenticate, decrypt, replay-check, then queue audio for the
-// audio thread, answer pings, record pongs, learn peers from HELLOs (roaming: a peer's address
-// is wherever its latest authenticated HELLO came from), and echo streams in --loopback mode.
+// The network thread: handles the datagrams the receive callback queues for it (everything but
+// audio): learns peers and their stream keys from HELLOs (roaming: a peer's address is wherever
+// its latest authenticated HELLO came from), answers pings and records pongs.
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,6 +46,7 @@ void handle_hello(NodeState& s, const PacketHeader& h, std::span<const std::uint
     return;  // our own HELLO reflected, or another node with our id
   }
   NetPeer& peer = s.net_peers[hello.node_id];
+  bool key_changed = false;
   if (peer.have_stream && h.stream_id == peer.stream_id) {
     if (!peer.hello_window.is_fresh(h.sequence)) return;  // replayed HELLO: ignore
   } else {
@@ -62,13 +65,11 @@ void handle_hello(NodeState& s, const PacketHeader& h, std::span<const std::uint
     peer.stream_id = h.stream_id;
     peer.receive_key =
         derive_stream_key(s.master_key, hello.node_id, s.config.node_id, h.stream_id);
-    peer.audio_window.reset();
     peer.ping_window.reset();
     peer.pong_window.reset();
     peer.hello_window.reset();
-    peer.have_sequence = false;
-    peer.received = 0;
     s.stream_owner[h.stream_id] = hello.node_id;
+    key_changed = true;
   }
   peer.hello_window.mark(h.sequence);
 
@@ -77,6 +78,7 @@ void handle_hello(NodeState& s, const PacketHeader& h, std::span<const std::uint
     if (free_slot != s.slot_reserved.end()) {
       peer.slot = static_cast<int>(free_slot - s.slot_reserved.begin());
       *free_slot = true;
+      key_changed = true;
       PeerRequest request;
       request.slot = peer.slot;
       request.node_id = hello.node_id;
@@ -93,17 +95,15 @@ void handle_hello(NodeState& s, const PacketHeader& h, std::span<const std::uint
     slot->peer_loopback.store(hello.loopback, std::memory_order_relaxed);
     slot->counters.last_heard_ns.store(monotonic_ns(), std::memory_order_relaxed);
   }
+  if (key_changed && peer.slot >= 0) {
+    // Applied by the receive callback once the slot is active. The queue holds far more than
+    // the restarts of one peer between two audio cycles; should it be full, the peer's next
+    // HELLO (every 0.5 s) cannot fix it, so count it.
+    if (!s.slots[peer.slot].key_updates->try_push(StreamKeyUpdate{h.stream_id, peer.receive_key})) {
+      s.control_overflows.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   if (hello.reply_requested) send_hello(s, from, /*reply_requested=*/false);
-}
-
-void echo_audio(NodeState& s, NetPeer& peer, PeerSlot& slot, const PacketHeader& h,
-                const std::uint8_t* payload, std::size_t size) {
-  PacketHeader echo = h;
-  echo.stream_id = s.stream_id;
-  echo.sequence = peer.echo_sequence++;
-  const std::size_t length = seal_datagram(s.secure ? &slot.send_key : nullptr, echo,
-                                           {payload, size}, s.net_scratch.get());
-  send_datagram(s, s.net_scratch.get(), length, Endpoint::unpack(slot.endpoint.load()));
 }
 
 void handle_stream_packet(NodeState& s, const PacketHeader& h,
@@ -116,46 +116,13 @@ void handle_stream_packet(NodeState& s, const PacketHeader& h,
   NetPeer& peer = s.net_peers[owner->second];
   PeerSlot* slot = active_slot(s, peer);
   if (slot == nullptr) return;  // ports are still being created
-  ReplayWindow& window = h.type == PacketType::kAudio  ? peer.audio_window
-                         : h.type == PacketType::kPing ? peer.ping_window
-                                                       : peer.pong_window;
+  if (h.type != PacketType::kPing && h.type != PacketType::kPong) return;  // audio: not here
+  ReplayWindow& window = h.type == PacketType::kPing ? peer.ping_window : peer.pong_window;
   if (!window.is_fresh(h.sequence)) {
     slot->counters.replayed.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   const Key* key = s.secure ? &peer.receive_key : nullptr;
-
-  if (h.type == PacketType::kAudio) {
-    QueuedPacket* queued = slot->queue->producer_slot();
-    std::uint8_t* target = queued != nullptr ? queued->payload.data() : s.net_scratch.get();
-    const std::ptrdiff_t n = open_datagram(key, h, datagram, target, kMaxDatagram);
-    if (n < 0) {
-      slot->counters.auth_failures.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    window.mark(h.sequence);
-    slot->counters.last_heard_ns.store(monotonic_ns(), std::memory_order_relaxed);
-    if (!peer.have_sequence) {
-      peer.have_sequence = true;
-      peer.first_sequence = peer.highest_sequence = h.sequence;
-    }
-    peer.highest_sequence = std::max(peer.highest_sequence, h.sequence);
-    ++peer.received;
-    const std::uint64_t expected = peer.highest_sequence - peer.first_sequence + 1;
-    slot->counters.received.store(peer.received, std::memory_order_relaxed);
-    slot->counters.lost.store(expected > peer.received ? expected - peer.received : 0,
-                              std::memory_order_relaxed);
-    if (s.config.loopback) echo_audio(s, peer, *slot, h, target, static_cast<std::size_t>(n));
-    if (queued == nullptr) {
-      slot->counters.queue_overflows.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    queued->header = h;
-    queued->size = static_cast<std::uint16_t>(n);
-    slot->queue->commit();
-    return;
-  }
-
   std::uint8_t body[64];
   const std::ptrdiff_t n = open_datagram(key, h, datagram, body, sizeof body);
   if (n != 8) {
@@ -226,25 +193,22 @@ void send_ping(NodeState& s, PeerSlot& slot) {
 void network_loop(NodeState* state) {
   NodeState& s = *state;
   while (!s.stopping.load(std::memory_order_acquire)) {
-    sockaddr_in from{};
-    socklen_t from_size = sizeof from;
-    const ssize_t n = ::recvfrom(s.socket_fd, s.net_buffer.get(), kMaxDatagram + 1, 0,
-                                 reinterpret_cast<sockaddr*>(&from), &from_size);
-    if (n < 0) continue;  // timeout (checks stopping) or EINTR
-    if (static_cast<std::size_t>(n) > kMaxDatagram || from.sin_family != AF_INET) {
-      s.malformed.fetch_add(1, std::memory_order_relaxed);
-      continue;
+    pollfd wake{s.wake_fd, POLLIN, 0};
+    if (::poll(&wake, 1, 50) > 0) {  // the timeout only checks `stopping`
+      std::uint64_t count = 0;
+      if (::read(s.wake_fd, &count, sizeof count) < 0) continue;
     }
-    const std::span<const std::uint8_t> datagram(s.net_buffer.get(), static_cast<std::size_t>(n));
-    PacketHeader h;
-    if (parse_header(datagram, &h) != ParseError::kOk) {
-      s.malformed.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    if (h.type == PacketType::kHello) {
-      handle_hello(s, h, datagram, Endpoint::from_sockaddr(from));
-    } else {
-      handle_stream_packet(s, h, datagram);
+    while (QueuedDatagram* queued = s.control_queue->front()) {
+      const std::span<const std::uint8_t> datagram(queued->bytes.data(), queued->size);
+      PacketHeader h;
+      if (parse_header(datagram, &h) == ParseError::kOk) {  // checked by the receive callback
+        if (h.type == PacketType::kHello) {
+          handle_hello(s, h, datagram, Endpoint::from_sockaddr(queued->from));
+        } else {
+          handle_stream_packet(s, h, datagram);
+        }
+      }
+      s.control_queue->pop();
     }
   }
 }

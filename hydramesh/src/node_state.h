@@ -2,6 +2,7 @@
 #pragma once
 
 #include <jack/jack.h>
+#include <netinet/in.h>
 
 #include <array>
 #include <atomic>
@@ -24,17 +25,35 @@
 
 namespace hydramesh {
 
-// A decrypted audio packet on its way from the network thread to the audio thread.
-struct QueuedPacket {
-  PacketHeader header;
+// A datagram the receive callback read from the socket but does not handle itself (HELLO, ping,
+// pong), on its way to the network thread.
+struct QueuedDatagram {
+  sockaddr_in from{};
   std::uint16_t size = 0;
-  std::array<std::uint8_t, kMaxDatagram> payload{};
+  std::array<std::uint8_t, kMaxDatagram> bytes{};
+};
+
+// The key of a peer's current stream, from the network thread (which learns it from HELLOs) to
+// the receive callback (which authenticates and decrypts that stream's audio).
+struct StreamKeyUpdate {
+  std::uint32_t stream_id = 0;
+  Key key{};
+};
+
+// Receive state of one peer's audio stream (receive callback only).
+struct AudioReceiveState {
+  std::uint32_t stream_id = 0;  // 0: no key yet
+  Key key{};
+  ReplayWindow window;
+  bool have_sequence = false;
+  std::uint64_t first_sequence = 0, highest_sequence = 0, received = 0;
+  std::uint64_t echo_sequence = 0;  // --loopback: our sequence for the echoed stream
 };
 
 // Written by the audio and network threads (relaxed), read by the control thread.
 struct PeerCounters {
-  std::atomic<std::uint64_t> received{0}, lost{0}, replayed{0}, auth_failures{0},
-      queue_overflows{0}, sent{0}, send_errors{0};
+  std::atomic<std::uint64_t> received{0}, lost{0}, replayed{0}, auth_failures{0}, sent{0},
+      send_errors{0};
   std::atomic<std::uint64_t> played{0}, concealed{0}, late{0}, duplicates{0}, skipped{0},
       rebuffers{0}, bad_packets{0};
   std::atomic<int> buffer_frames{0}, target_frames{0};
@@ -46,7 +65,7 @@ struct PeerCounters {
 
 enum class SlotState : int { kFree = 0, kActive = 1 };
 
-// One peer as the audio thread sees it. Fields above `endpoint` are written by the control
+// One peer as the audio threads see it. Fields above `key_updates` are written by the control
 // thread before state becomes kActive (release) and are immutable afterwards.
 struct PeerSlot {
   std::atomic<SlotState> state{SlotState::kFree};
@@ -56,8 +75,11 @@ struct PeerSlot {
   std::vector<jack_port_t*> ports;
   std::vector<float*> port_buffers;  // audio-thread scratch
   Key send_key{};
-  std::unique_ptr<SpscQueue<QueuedPacket>> queue;
-  PeerPlayout playout;  // audio thread only
+  // Allocated for every slot at start-up: the network thread may queue a key as soon as it
+  // reserves the slot; the receive callback applies them once the slot is active.
+  std::unique_ptr<SpscQueue<StreamKeyUpdate>> key_updates;
+  AudioReceiveState receive;  // receive callback only
+  PeerPlayout playout;        // receive callback only
   // Moving average (about 1 s) of the round trip of our audio echoed by a --loopback peer, in
   // frames; negative until the first echo. Audio thread only; reset before the slot is active.
   double audio_rtt_average = -1.0;
@@ -72,11 +94,8 @@ struct NetPeer {
   bool have_stream = false;
   std::uint32_t stream_id = 0;
   Key receive_key{};
-  ReplayWindow audio_window, ping_window, pong_window, hello_window;
+  ReplayWindow ping_window, pong_window, hello_window;
   std::vector<std::uint32_t> retired_streams;
-  bool have_sequence = false;
-  std::uint64_t first_sequence = 0, highest_sequence = 0, received = 0;
-  std::uint64_t echo_sequence = 0;
 };
 
 struct PeerRequest {
@@ -106,7 +125,12 @@ struct NodeState {
   int period = 0;
   std::vector<jack_port_t*> send_ports;
   std::vector<jack_port_t*> mix_ports;
+  // One UDP socket. The receive callback reads it (non-blocking) at the start of every cycle:
+  // audio it authenticates, decrypts and plays itself; everything else it queues for the
+  // network thread and wakes it through wake_fd (an eventfd).
   int socket_fd = -1;
+  int wake_fd = -1;
+  std::unique_ptr<SpscQueue<QueuedDatagram>> control_queue;
 
   int max_peers = 0;
   std::unique_ptr<PeerSlot[]> slots;
@@ -119,6 +143,9 @@ struct NodeState {
   std::vector<float*> mix_buffers;
   std::unique_ptr<std::uint8_t[]> plaintext;
   std::unique_ptr<std::uint8_t[]> datagram;
+  std::unique_ptr<std::uint8_t[]> receive_datagram;  // receive callback scratch
+  std::unique_ptr<std::uint8_t[]> receive_plaintext;
+  std::unique_ptr<std::uint8_t[]> echo_datagram;
   std::unique_ptr<OpusPacketEncoder> opus;
   std::vector<std::unique_ptr<float[]>> opus_fifo;
   std::vector<const float*> opus_fifo_ptrs;
@@ -129,15 +156,14 @@ struct NodeState {
       hello_sequence{0};
 
   // Node-wide counters.
-  std::atomic<std::uint64_t> xruns{0}, malformed{0}, unknown_stream{0}, hello_rejected{0};
+  std::atomic<std::uint64_t> xruns{0}, malformed{0}, unknown_stream{0}, hello_rejected{0},
+      control_overflows{0};
 
   // Network thread.
   std::thread network_thread;
   std::unordered_map<std::string, NetPeer> net_peers;
   std::unordered_map<std::uint32_t, std::string> stream_owner;
   std::vector<bool> slot_reserved;
-  std::unique_ptr<std::uint8_t[]> net_buffer;
-  std::unique_ptr<std::uint8_t[]> net_scratch;
 
   // Control thread.
   std::mutex requests_mutex;

@@ -285,7 +285,15 @@ void PeerPlayout::track_slack(int frames) {
   // Slack: source frames still buffered once this render has taken its share. Its minimum over
   // a window is the margin that actually protected us; the loop steers that to the target,
   // whatever the phase between the sender's and our periods.
-  const int slack = static_cast<int>(fill_frames() - frames / nominal_ratio_);
+  //
+  // A render that finds the buffer dry (negative slack: part of it is concealed) counts as
+  // zero slack, not as its full deficit. Such a dropout is almost always a stall of a whole
+  // JACK graph or of the sender (tens of milliseconds on a busy machine) that no margin of a
+  // millisecond or two could have covered; weighting it by its size only swings latency up for
+  // the next ten seconds while the loop recovers. A phase in which packets keep arriving just
+  // after our cycle still gives a deficit of the whole target in every window, so the loop
+  // still moves playout to where they arrive in time.
+  const int slack = std::max(0, static_cast<int>(fill_frames() - frames / nominal_ratio_));
   window_min_slack_ = std::min(window_min_slack_, slack);
   window_seconds_ += static_cast<double>(frames) / options_.sample_rate;
   if (held_slack_ < 0) held_slack_ = slack;  // until the first window completes

@@ -26,7 +26,6 @@ std::string stats_to_json(const NodeStatsSnapshot& s) {
                      {"skipped", p.skipped},
                      {"rebuffers", p.rebuffers},
                      {"bad-packets", p.bad_packets},
-                     {"queue-overflows", p.queue_overflows},
                      {"sent", p.sent},
                      {"send-errors", p.send_errors},
                      {"buffer-ms", p.buffer_ms},
@@ -48,6 +47,7 @@ std::string stats_to_json(const NodeStatsSnapshot& s) {
                {"malformed", s.malformed},
                {"unknown-stream", s.unknown_stream},
                {"hello-rejected", s.hello_rejected},
+               {"control-overflows", s.control_overflows},
                {"peers", peers}};
   return root.dump(2) + "\n";
 }
@@ -72,6 +72,7 @@ archibald::Result<NodeStatsSnapshot> stats_from_json(const std::string& text) {
     s.malformed = root.at("malformed").get<std::uint64_t>();
     s.unknown_stream = root.at("unknown-stream").get<std::uint64_t>();
     s.hello_rejected = root.at("hello-rejected").get<std::uint64_t>();
+    s.control_overflows = root.at("control-overflows").get<std::uint64_t>();
     for (const json& j : root.at("peers")) {
       PeerStatsSnapshot p;
       p.node_id = j.at("node-id").get<std::string>();
@@ -90,7 +91,6 @@ archibald::Result<NodeStatsSnapshot> stats_from_json(const std::string& text) {
       p.skipped = j.at("skipped").get<std::uint64_t>();
       p.rebuffers = j.at("rebuffers").get<std::uint64_t>();
       p.bad_packets = j.at("bad-packets").get<std::uint64_t>();
-      p.queue_overflows = j.at("queue-overflows").get<std::uint64_t>();
       p.sent = j.at("sent").get<std::uint64_t>();
       p.send_errors = j.at("send-errors").get<std::uint64_t>();
       p.buffer_ms = j.at("buffer-ms").get<double>();

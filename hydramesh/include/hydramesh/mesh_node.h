@@ -3,11 +3,12 @@
 // Threads:
 //   JACK process threads the send client's encodes the send ports, seals and sends one
 //                        datagram per peer with a non-blocking sendto(); the receive client's
-//                        drains each peer's SPSC queue into its PeerPlayout and renders the
-//                        receive ports (and mix bus). They never allocate, lock, log or block
-//                        (see audio_engine.cc).
-//   network thread       receives datagrams, authenticates and decrypts them, applies replay
-//                        windows, answers pings, echoes in --loopback mode, and queues audio.
+//                        reads the socket (non-blocking), authenticates, replay-checks and
+//                        decrypts audio into each peer's PeerPlayout (echoing it in --loopback
+//                        mode), queues the other datagrams for the network thread, and renders
+//                        the receive ports (and mix bus). They never allocate, lock, log or
+//                        block (see audio_engine.cc).
+//   network thread       handles the queued HELLOs (peers, stream keys), pings and pongs.
 //   control thread       the caller of run(): registers ports for new peers, sends HELLOs and
 //                        pings, writes the status file, logs.
 // JACK clients and ports: "<name>-send" has send_1..send_N (inputs); "<name>" has

@@ -26,7 +26,6 @@ struct PeerStatsSnapshot {
   std::uint64_t skipped = 0;
   std::uint64_t rebuffers = 0;
   std::uint64_t bad_packets = 0;
-  std::uint64_t queue_overflows = 0;
   std::uint64_t sent = 0;
   std::uint64_t send_errors = 0;
   double buffer_ms = 0.0;
@@ -51,6 +50,8 @@ struct NodeStatsSnapshot {
   std::uint64_t malformed = 0;       // datagrams that failed to parse
   std::uint64_t unknown_stream = 0;  // audio/ping from a stream no HELLO introduced
   std::uint64_t hello_rejected = 0;  // HELLOs that failed authentication or validation
+  // HELLOs, pings and pongs (or stream keys) dropped because the network thread fell behind.
+  std::uint64_t control_overflows = 0;
   std::vector<PeerStatsSnapshot> peers;
 };
 
