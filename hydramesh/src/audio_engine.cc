@@ -207,6 +207,7 @@ void drain_socket(NodeState& s) {
       continue;
     }
     slot->from = from;
+    slot->header = h;
     slot->size = static_cast<std::uint16_t>(n);
     std::memcpy(slot->bytes.data(), buffer, static_cast<std::size_t>(n));
     s.control_queue->commit();

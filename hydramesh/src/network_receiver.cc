@@ -200,13 +200,10 @@ void network_loop(NodeState* state) {
     }
     while (QueuedDatagram* queued = s.control_queue->front()) {
       const std::span<const std::uint8_t> datagram(queued->bytes.data(), queued->size);
-      PacketHeader h;
-      if (parse_header(datagram, &h) == ParseError::kOk) {  // checked by the receive callback
-        if (h.type == PacketType::kHello) {
-          handle_hello(s, h, datagram, Endpoint::from_sockaddr(queued->from));
-        } else {
-          handle_stream_packet(s, h, datagram);
-        }
+      if (queued->header.type == PacketType::kHello) {
+        handle_hello(s, queued->header, datagram, Endpoint::from_sockaddr(queued->from));
+      } else {
+        handle_stream_packet(s, queued->header, datagram);
       }
       s.control_queue->pop();
     }

@@ -29,6 +29,7 @@ namespace hydramesh {
 // pong), on its way to the network thread.
 struct QueuedDatagram {
   sockaddr_in from{};
+  PacketHeader header;  // parsed and checked by the receive callback
   std::uint16_t size = 0;
   std::array<std::uint8_t, kMaxDatagram> bytes{};
 };

@@ -72,16 +72,6 @@ in
       '';
     };
 
-    statusFile = mkOption {
-      type = types.str;
-      readOnly = true;
-      default = if onPipewire then "%t/hydramesh/status.json" else cfg.settings.status-file;
-      description = ''
-        Where the running daemon's statistics are (`%t` is the user's runtime directory),
-        for status bars and `hydrameshd --stats`.
-      '';
-    };
-
     autoStart = mkOption {
       type = types.bool;
       default = true;
@@ -208,7 +198,7 @@ in
         environment.LD_LIBRARY_PATH = pipewireJackLib;
         serviceConfig = {
           ExecStart = "${cfg.package}/bin/hydrameshd --config /etc/hydramesh/config.json"
-            + " --secret-file ${cfg.secretFile} --status-file ${cfg.statusFile}";
+            + " --secret-file ${cfg.secretFile} --status-file %t/hydramesh/status.json";
           RuntimeDirectory = "hydramesh";
           Restart = "on-failure";
           RestartSec = 2;
