@@ -130,10 +130,14 @@ TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoC
 
   Child player = mesh.play(sa.name(), port("alice", "send_1"), "sine:440", 8000);
   usleep(600'000);
-  const PeerStatsSnapshot before = *find_peer(read_status(mesh.status_path("bob")), "alice");
+  const NodeStatsSnapshot bob_before = read_status(mesh.status_path("bob"));
+  const NodeStatsSnapshot alice_before = read_status(mesh.status_path("alice"));
   ASSERT_TRUE(mesh.record(sb.name(), {port("bob", "alice_1")}, 4000, "at_bob.raw"));
   usleep(600'000);
-  const PeerStatsSnapshot after = *find_peer(read_status(mesh.status_path("bob")), "alice");
+  const NodeStatsSnapshot bob_after = read_status(mesh.status_path("bob"));
+  const NodeStatsSnapshot alice_after = read_status(mesh.status_path("alice"));
+  const PeerStatsSnapshot before = *find_peer(bob_before, "alice");
+  const PeerStatsSnapshot after = *find_peer(bob_after, "alice");
 
   const std::vector<float> heard = read_raw_floats(mesh.dir() + "/at_bob.raw");
   std::size_t start = 0;
@@ -141,13 +145,19 @@ TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoC
     ++start;
   const int clicks = count_clicks(heard, 440, 48000, 0.02, start + 256);
   const std::uint64_t concealed = after.concealed - before.concealed;
+  // A JACK xrun on either server (a graph cycle that did not finish: the player's or a
+  // daemon's port then holds a stale period, or the recorder misses one) breaks the sine
+  // without any packet being lost. Concealment itself is click-free (ConcealerTest), so
+  // every click must be matched by a concealed packet, at a tenth of the rate, or by an xrun
+  // of the two servers in the same window. On a machine that runs the servers without xruns
+  // this is the plain "no clicks beyond the concealed packets".
+  const std::uint64_t xruns =
+      (bob_after.xruns - bob_before.xruns) + (alice_after.xruns - alice_before.xruns);
   EXPECT_GT(after.lost - before.lost, 20u) << "the relay should have dropped about 2%";
   EXPECT_GT(concealed, 20u);
-  EXPECT_LE(static_cast<std::uint64_t>(clicks), concealed);
-  // Concealment itself is click-free (ConcealerTest); the rare remaining discontinuity comes
-  // from a JACK xrun of an ASan-slowed process on a loaded machine, not from the network.
-  EXPECT_LE(static_cast<std::uint64_t>(clicks) * 10, concealed)
-      << clicks << " clicks, " << concealed << " concealed packets";
+  EXPECT_LE(static_cast<std::uint64_t>(clicks) * 10, concealed + 10 * xruns)
+      << clicks << " clicks, " << concealed << " concealed packets, " << xruns
+      << " JACK xruns on the two servers while recording";
   EXPECT_LE(after.skipped - before.skipped, 0u);
 }
 
