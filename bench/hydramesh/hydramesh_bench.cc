@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -354,13 +355,62 @@ nlohmann::json run_soak(const Options& o) {
   return out;
 }
 
+// A whole string as a number in [min, max], or an error naming the flag.
+archibald::Result<double> parse_number(const std::string& text, double min, double max,
+                                       const std::string& flag) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !(v >= min && v <= max)) {
+    return archibald::Status::invalid_argument(flag + ": '" + text + "' is not a number in [" +
+                                               std::to_string(min) + ", " + std::to_string(max) +
+                                               "]");
+  }
+  return v;
+}
+
+// Everything after the flag parser: comma lists and numbers, checked before any server starts.
+archibald::Status parse_options(const std::string& periods, const std::string& tools,
+                                const std::string& jitter, const std::string& loss,
+                                const std::string& net_jitter, Options* o) {
+  o->periods.clear();
+  std::stringstream ps(periods);
+  for (std::string p; std::getline(ps, p, ',');) {
+    auto v = archibald::parse_int(p, 16, 4096, "--periods");
+    if (!v.ok()) return v.status();
+    o->periods.push_back(static_cast<int>(*v));
+  }
+  if (o->periods.empty()) return archibald::Status::invalid_argument("--periods: empty list");
+  if (!tools.empty()) {
+    const std::vector<std::string> known = o->tools;
+    o->tools.clear();
+    std::stringstream ts(tools);
+    for (std::string t; std::getline(ts, t, ',');) {
+      if (std::find(known.begin(), known.end(), t) == known.end()) {
+        return archibald::Status::invalid_argument("--tools: unknown tool '" + t + "'");
+      }
+      o->tools.push_back(t);
+    }
+  }
+  auto j = parse_number(jitter, 0, 1000, "--jitter-ms");
+  auto l = parse_number(loss, 0, 100, "--loss");
+  auto n = parse_number(net_jitter, 0, 1000, "--net-jitter-ms");
+  for (const auto* r : {&j, &l, &n})
+    if (!r->ok()) return r->status();
+  o->jitter_ms = *j;
+  o->loss_percent = *l;
+  o->net_jitter_ms = *n;
+  return {};
+}
+
 int bench_main(int argc, char** argv) {
   Options o;
   archibald::FlagParser flags("hydramesh_bench");
   std::string periods = "32,64,128", tools, json_path, dir;
   std::int64_t rounds = 3, seconds = 10, soak = 0, glitch = 0;
   std::string jitter = "1", loss = "2", net_jitter = "2";
-  bool check_json = false;
+  bool check_json = false, help = false;
+  flags.add_bool("--help", &help, "print this help", "-h");
   flags.add_string("--periods", &periods, "comma-separated JACK periods", "LIST");
   flags.add_string("--tools", &tools,
                    "subset of hydramesh,jacktrip-q2,jacktrip,zita,hydramesh-loopback", "LIST");
@@ -375,30 +425,27 @@ int bench_main(int argc, char** argv) {
   flags.add_string("--net-jitter-ms", &net_jitter, "relay jitter for --glitch-seconds", "MS");
   flags.add_bool("--check-json", &check_json, "re-read the JSON file and fail if invalid");
   std::vector<std::string> rest;
-  if (auto st = flags.parse(argc, argv, &rest); !st.ok()) {
+  archibald::Status st = flags.parse(argc, argv, &rest);
+  if (st.ok() && help) {
+    std::printf(
+        "Usage: hydramesh_bench [flags]\n"
+        "Round trip A -> B -> A of HydraMesh, JackTrip and zita-njbridge on JACK dummy servers,\n"
+        "CPU per tool, and optional soak and impairment runs (see hydramesh/README.md).\n\n%s",
+        flags.help().c_str());
+    return 0;
+  }
+  if (st.ok() && !rest.empty())
+    st = archibald::Status::invalid_argument("unexpected '" + rest[0] + "'");
+  if (st.ok()) st = parse_options(periods, tools, jitter, loss, net_jitter, &o);
+  if (!st.ok()) {
     std::fprintf(stderr, "hydramesh_bench: %s\n", st.message().c_str());
     return 2;
   }
-  o.periods.clear();
-  {
-    std::stringstream ss(periods);
-    for (std::string p; std::getline(ss, p, ',');)
-      o.periods.push_back(std::stoi(p));
-  }
-  if (!tools.empty()) {
-    o.tools.clear();
-    std::stringstream ss(tools);
-    for (std::string t; std::getline(ss, t, ',');)
-      o.tools.push_back(t);
-  }
   o.rounds = static_cast<int>(rounds);
   o.seconds = static_cast<double>(seconds);
-  o.jitter_ms = std::stod(jitter);
   o.json_path = json_path;
   o.soak_seconds = static_cast<double>(soak);
   o.glitch_seconds = static_cast<double>(glitch);
-  o.loss_percent = std::stod(loss);
-  o.net_jitter_ms = std::stod(net_jitter);
   o.dir = dir.empty() ? "/tmp/hydramesh-bench-" + std::to_string(getpid()) : dir;
   run({"mkdir", "-p", o.dir}, "/dev/null");
 

@@ -3,11 +3,13 @@
 # flag, a malformed value or a stray argument exits 2 with exactly one line naming it, before
 # any JACK server or socket is touched.
 #
+# With --bench, the same contract for bench/hydramesh's hydramesh_bench.
+#
 # Usage: tools_cli_test.sh HYDRAMESH_PROBE HYDRAMESH_RELAY
+#        tools_cli_test.sh --bench HYDRAMESH_BENCH
 set -uo pipefail
 
-probe="${1:?usage: tools_cli_test.sh HYDRAMESH_PROBE HYDRAMESH_RELAY}"
-relay="${2:?usage: tools_cli_test.sh HYDRAMESH_PROBE HYDRAMESH_RELAY}"
+usage="usage: tools_cli_test.sh HYDRAMESH_PROBE HYDRAMESH_RELAY | --bench HYDRAMESH_BENCH"
 failures=0
 
 # expect CODE NEEDLE COMMAND...: exit status CODE; with a NEEDLE, exactly one line on stderr
@@ -27,6 +29,22 @@ expect() {
   fi
 }
 
+if [[ "${1:-}" == --bench ]]; then
+  bench="${2:?$usage}"
+  expect 0 "" "$bench" --help
+  expect 2 "--frobnicate" "$bench" --frobnicate
+  expect 2 "--periods" "$bench" --periods 64,abc
+  expect 2 "--periods" "$bench" --periods 7
+  expect 2 "--tools" "$bench" --tools hydramesh,jamulus
+  expect 2 "--jitter-ms" "$bench" --jitter-ms 1x
+  expect 2 "--loss" "$bench" --loss 101
+  expect 2 "stray" "$bench" stray
+  ((failures == 0)) && echo "ok: hydramesh_bench command line"
+  exit $((failures != 0))
+fi
+
+probe="${1:?$usage}"
+relay="${2:?$usage}"
 expect 0 "" "$probe" --help
 expect 0 "" "$relay" --help
 expect 2 "--frobnicate" "$probe" --frobnicate

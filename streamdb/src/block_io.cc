@@ -14,9 +14,9 @@ Status damaged(std::string_view path, const Doc& doc, std::uint32_t index, const
                const BlockRef& ref, const std::string& what) {
   std::string where = seg != nullptr ? seg->path() : "segment " + std::to_string(ref.segment);
   return Status::corruption(std::string(path) + ": damaged data (block " +
-                            std::to_string(index + 1) + " of " +
-                            std::to_string(doc.blocks->size()) + ", " + where + " offset " +
-                            std::to_string(ref.offset) + ": " + what + ")");
+                            std::to_string(index + 1) + " of " + std::to_string(doc.blocks.size()) +
+                            ", " + where + " offset " + std::to_string(ref.offset) + ": " + what +
+                            ")");
 }
 
 // Checks a block's record header against what the index says it must be.
@@ -40,7 +40,7 @@ Status check_header(std::string_view path, const Doc& doc, std::uint32_t index,
 Status read_checked(const SegmentMap& segments, const Doc& doc, std::uint32_t index,
                     std::string_view path, std::array<std::byte, kRecordHeaderSize>* header,
                     std::span<std::byte> payload, bool use_map) {
-  const BlockRef& ref = (*doc.blocks)[index];
+  const BlockRef& ref = doc.blocks[index];
   auto it = segments.find(ref.segment);
   if (it == segments.end()) return damaged(path, doc, index, nullptr, ref, "segment file missing");
   SegmentFile& seg = *it->second;
@@ -79,7 +79,7 @@ Status read_checked(const SegmentMap& segments, const Doc& doc, std::uint32_t in
 Status read_stored_block(const SegmentMap& segments, const Doc& doc, std::uint32_t index,
                          std::string_view path, std::array<std::byte, kRecordHeaderSize>* header,
                          std::string* payload, bool use_map) {
-  payload->resize((*doc.blocks)[index].stored_len);
+  payload->resize(doc.blocks[index].stored_len);
   return read_checked(segments, doc, index, path, header,
                       std::span(reinterpret_cast<std::byte*>(payload->data()), payload->size()),
                       use_map);
@@ -88,7 +88,7 @@ Status read_stored_block(const SegmentMap& segments, const Doc& doc, std::uint32
 Status read_block(const RecordCodec& codec, const SegmentMap& segments, const Doc& doc,
                   std::uint32_t index, std::string_view path, std::span<std::byte> out,
                   std::string* scratch, bool use_map) {
-  const BlockRef& ref = (*doc.blocks)[index];
+  const BlockRef& ref = doc.blocks[index];
   std::array<std::byte, kRecordHeaderSize> header{};
   // A block stored as is (same length, not encrypted; compressed blocks are always shorter) is
   // read straight into the caller's buffer: no copy.

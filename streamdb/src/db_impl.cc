@@ -175,7 +175,7 @@ void DB::Impl::prepare_doc(std::span<const std::byte> data, PreparedDoc* out,
       content_hash != nullptr ? *content_hash : internal::xxh3(data.data(), data.size());
   std::uint64_t bs = config_.block_size;
   std::size_t n = static_cast<std::size_t>((data.size() + bs - 1) / bs);
-  out->blocks = std::make_shared<std::vector<BlockRef>>(n);
+  doc->blocks.resize(n);
   out->pending.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::span<const std::byte> raw =
@@ -183,9 +183,8 @@ void DB::Impl::prepare_doc(std::span<const std::byte> data, PreparedDoc* out,
     // A one-block document's block is its whole content: its hash is already known.
     prepare_block(raw, doc->guid, static_cast<std::uint32_t>(i), &out->pending[i],
                   n == 1 ? &doc->checksum : nullptr);
-    (*out->blocks)[i].stored_len = static_cast<std::uint32_t>(out->pending[i].bytes.size());
+    doc->blocks[i].stored_len = static_cast<std::uint32_t>(out->pending[i].bytes.size());
   }
-  doc->blocks = out->blocks;
   out->doc = std::move(doc);
 }
 
@@ -339,7 +338,7 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
         for (PreparedDoc* d : p.docs) {
           for (std::size_t i = 0; i < d->pending.size(); ++i) {
             const PreparedBlock& b = d->pending[i];
-            (*d->blocks)[i] = {seg, static_cast<std::uint32_t>(b.bytes.size()), off};
+            d->doc->blocks[i] = {seg, static_cast<std::uint32_t>(b.bytes.size()), off};
             parts->push_back(b.header);
             parts->push_back(b.bytes);
             off += internal::kRecordHeaderSize + b.bytes.size();
@@ -373,6 +372,16 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
     return;
   }
   if (!planned.empty()) {
+    // A put's document was stored in `work` before the log placed its blocks; a copy made from
+    // it in the same batch (another path bound to it) still holds the unplaced positions.
+    for (const Planned& p : planned) {
+      for (const PreparedDoc* d : p.docs) {
+        const internal::DocPtr* current = work.find_guid(d->doc->guid);
+        if (!d->pending.empty() && current != nullptr && current->get() != d->doc.get()) {
+          work.relocate(d->doc->guid, d->doc->blocks);
+        }
+      }
+    }
     publish(std::move(work), next_seq_ - 1);
     commits_.fetch_add(planned.size());
   }

@@ -46,8 +46,7 @@ struct PreparedBlock {
 // A new document ready to commit: its blocks are either still pending (put: written by the
 // leader together with the commit record) or already in the log (streaming writer).
 struct PreparedDoc {
-  std::shared_ptr<Doc> doc;
-  std::shared_ptr<std::vector<BlockRef>> blocks;
+  std::shared_ptr<Doc> doc;  // not yet published: a put's block references are filled in here
   std::vector<PreparedBlock> pending;
 };
 

@@ -33,7 +33,7 @@ Status DB::Impl::get(const ReadOptions& ro, std::string_view path, std::string* 
   const Doc& doc = **d;
   value->resize(doc.size);
   std::string scratch;
-  for (std::uint32_t i = 0; i < doc.blocks->size(); ++i) {
+  for (std::uint32_t i = 0; i < doc.blocks.size(); ++i) {
     std::uint64_t start = static_cast<std::uint64_t>(i) * config_.block_size;
     std::span<std::byte> out(reinterpret_cast<std::byte*>(value->data()) + start,
                              internal::block_raw_len(doc, i, config_.block_size));

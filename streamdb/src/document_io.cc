@@ -18,7 +18,6 @@ class StreamWriter final : public DocumentWriter {
   StreamWriter(DB::Impl* db, const WriteOptions& wo, std::string path)
       : db_(db), wo_(wo), path_(std::move(path)) {
     guid_ = Guid::random();
-    blocks_ = std::make_shared<std::vector<BlockRef>>();
     buffer_.reserve(db_->block_size());
     db_->register_writer(&first_segment_);
   }
@@ -68,8 +67,7 @@ class StreamWriter final : public DocumentWriter {
     d.doc->guid = guid_;
     d.doc->size = size_;
     d.doc->checksum = hash_.digest();
-    d.doc->blocks = blocks_;
-    d.blocks = blocks_;
+    d.doc->blocks = std::move(blocks_);
     w.requests.push_back({internal::Request::kPut, path_, {}, {}, &d});
     return db_->write_requests(wo_, w);
   }
@@ -77,7 +75,7 @@ class StreamWriter final : public DocumentWriter {
  private:
   Status write_block(std::span<const std::byte> raw) {
     PreparedBlock pb;
-    auto index = static_cast<std::uint32_t>(blocks_->size());
+    auto index = static_cast<std::uint32_t>(blocks_.size());
     db_->prepare_block(raw, guid_, index, &pb);
     BlockRef ref;
     Status s = db_->log().append(
@@ -89,7 +87,7 @@ class StreamWriter final : public DocumentWriter {
           parts->push_back(pb.bytes);
         });
     if (!s.ok()) return s.with_context(path_);
-    blocks_->push_back(ref);
+    blocks_.push_back(ref);
     buffer_.clear();
     return {};
   }
@@ -98,7 +96,7 @@ class StreamWriter final : public DocumentWriter {
   WriteOptions wo_;
   std::string path_;
   Guid guid_;
-  std::shared_ptr<std::vector<BlockRef>> blocks_;
+  internal::BlockList blocks_;
   std::vector<std::byte> buffer_;
   internal::StreamingHash hash_;
   std::uint64_t size_ = 0;

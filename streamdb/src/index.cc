@@ -27,11 +27,12 @@ void IndexState::store(const DocPtr& doc) {
 
 void IndexState::put_doc(const std::string& path, const std::shared_ptr<Doc>& doc) {
   if (by_path_.find(path) != nullptr) (void)unbind(path);
-  auto d = std::make_shared<Doc>(*doc);
-  d->paths = {path};
-  live_bytes_ += d->size;
+  // The document is new (a commit's prepared document, or one recovery decoded) and stored as
+  // is: block positions a commit fills in after resolving its batch are seen through the index.
+  doc->paths = {path};
+  live_bytes_ += doc->size;
   by_suffix_.set(reversed(path), Unit{});
-  store(d);
+  store(doc);
 }
 
 Status IndexState::bind(const std::string& path, const Guid& guid) {
@@ -74,11 +75,11 @@ void IndexState::add_doc(const DocPtr& doc) {
   store(doc);
 }
 
-void IndexState::relocate(const Guid& guid, std::shared_ptr<const std::vector<BlockRef>> blocks) {
+void IndexState::relocate(const Guid& guid, const BlockList& blocks) {
   const DocPtr* found = find_guid(guid);
   if (found == nullptr) return;
   auto d = std::make_shared<Doc>(**found);
-  d->blocks = std::move(blocks);
+  d->blocks = blocks;
   store(d);
 }
 
@@ -92,7 +93,7 @@ constexpr std::size_t kMaxPathLen = 4096;
 
 std::size_t encoded_size(const IndexOp& op) {
   if (const auto* put = std::get_if<PutDocOp>(&op)) {
-    return 1 + 4 + put->path.size() + 16 + 8 + 8 + 8 + 4 + kBlockRefSize * put->doc->blocks->size();
+    return 1 + 4 + put->path.size() + 16 + 8 + 8 + 8 + 4 + kBlockRefSize * put->doc->blocks.size();
   }
   if (const auto* b = std::get_if<BindOp>(&op)) return 1 + 4 + b->path.size() + 16;
   return 1 + 4 + std::get<UnbindOp>(op).path.size();
@@ -107,8 +108,9 @@ void encode_op(const IndexOp& op, std::string* out) {
     put_u64(out, d.size);
     put_u64(out, d.checksum);
     put_u64(out, static_cast<std::uint64_t>(d.mtime_ns));
-    put_u32(out, static_cast<std::uint32_t>(d.blocks->size()));
-    for (const BlockRef& r : *d.blocks) {
+    put_u32(out, static_cast<std::uint32_t>(d.blocks.size()));
+    for (std::size_t i = 0; i < d.blocks.size(); ++i) {
+      const BlockRef& r = d.blocks[i];
       put_u32(out, r.segment);
       put_u32(out, r.stored_len);
       put_u64(out, r.offset);
@@ -138,11 +140,11 @@ bool decode_ops(std::string_view in, std::uint32_t count, std::vector<IndexOp>* 
         return false;
       }
       doc->mtime_ns = static_cast<std::int64_t>(mtime);
-      auto blocks = std::make_shared<std::vector<BlockRef>>(nblocks);
-      for (BlockRef& r : *blocks) {
+      doc->blocks.resize(nblocks);
+      for (std::uint32_t b = 0; b < nblocks; ++b) {
+        BlockRef& r = doc->blocks[b];
         if (!d.u32(&r.segment) || !d.u32(&r.stored_len) || !d.u64(&r.offset)) return false;
       }
-      doc->blocks = std::move(blocks);
       out->push_back(PutDocOp{std::move(path), std::move(doc)});
     } else if (kind == kOpBind) {
       Guid g;

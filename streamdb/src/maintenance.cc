@@ -35,7 +35,7 @@ Result<VerifyReport> DB::Impl::verify() {
     const std::string& path = doc->paths.front();
     internal::StreamingHash hash;
     std::string problem;
-    for (std::uint32_t i = 0; i < doc->blocks->size(); ++i) {
+    for (std::uint32_t i = 0; i < doc->blocks.size(); ++i) {
       block.resize(internal::block_raw_len(*doc, i, config_.block_size));
       Status s = internal::read_block(codec_, *v->segments, *doc, i, path, block, &scratch,
                                       /*use_map=*/false);
@@ -92,31 +92,31 @@ Status DB::Impl::compact() {
 
   // Copy every live block out of the segments being retired, verbatim (its checksum seed is
   // the document's GUID and block index, which do not change).
-  std::map<Guid, std::shared_ptr<const std::vector<BlockRef>>> moved;
+  std::map<Guid, internal::BlockList> moved;
   std::set<std::uint32_t> keep;
   Status failure;
   std::string payload;
   v->state.by_guid().visit_all([&](std::string_view, const DocPtr& doc) {
     const Guid& guid = doc->guid;
     bool touches = false;
-    for (const BlockRef& r : *doc->blocks)
-      touches = touches || reclaim.count(r.segment) != 0;
+    for (std::size_t i = 0; i < doc->blocks.size(); ++i)
+      touches = touches || reclaim.count(doc->blocks[i].segment) != 0;
     if (!touches) return true;
-    auto blocks = std::make_shared<std::vector<BlockRef>>(*doc->blocks);
-    for (std::uint32_t i = 0; i < blocks->size(); ++i) {
-      if (reclaim.count((*blocks)[i].segment) == 0) continue;
+    internal::BlockList blocks = doc->blocks;
+    for (std::uint32_t i = 0; i < blocks.size(); ++i) {
+      if (reclaim.count(blocks[i].segment) == 0) continue;
       std::array<std::byte, internal::kRecordHeaderSize> header{};
       failure =
           internal::read_stored_block(*v->segments, *doc, i, doc->paths.front(), &header, &payload,
                                       /*use_map=*/false);
       if (failure.code() == Code::kCorruption) {
         // A damaged block stays where it is (verify keeps reporting it); so does its segment.
-        keep.insert((*blocks)[i].segment);
+        keep.insert(blocks[i].segment);
         failure = {};
         continue;
       }
       if (!failure.ok()) return false;
-      BlockRef& ref = (*blocks)[i];
+      BlockRef& ref = blocks[i];
       failure = log_->append(
           internal::kRecordHeaderSize + payload.size(),
           [&](std::uint64_t pos, std::uint64_t, std::vector<std::span<const std::byte>>* parts) {

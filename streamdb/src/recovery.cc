@@ -229,7 +229,7 @@ std::uint64_t first_bad_tail_block(const SegmentMap& segments, const std::vector
   for (const IndexOp& op : ops) {
     const auto* put = std::get_if<PutDocOp>(&op);
     if (put == nullptr) continue;
-    const auto& blocks = *put->doc->blocks;
+    const BlockList& blocks = put->doc->blocks;
     for (std::uint32_t i = 0; i < blocks.size(); ++i) {
       std::uint64_t p = log_pos(blocks[i].segment, blocks[i].offset);
       if (p < w || p >= cut) continue;

@@ -30,8 +30,8 @@ TEST(RecordTest, OpsRoundTripAndTruncatedEncodingsAreRejected) {
   doc->size = 3000000;
   doc->checksum = 7;
   doc->mtime_ns = 123456789;
-  doc->blocks =
-      std::make_shared<std::vector<BlockRef>>(std::vector<BlockRef>{{1, 100, 56}, {2, 200, 4096}});
+  for (const BlockRef& ref : {BlockRef{1, 100, 56}, BlockRef{2, 200, 4096}, BlockRef{3, 300, 8192}})
+    doc->blocks.push_back(ref);
   std::vector<IndexOp> ops{PutDocOp{"/a/b.wav", doc}, BindOp{"/c", doc->guid},
                            UnbindOp{"/a/b.wav"}};
   std::string enc;
@@ -49,8 +49,11 @@ TEST(RecordTest, OpsRoundTripAndTruncatedEncodingsAreRejected) {
   EXPECT_EQ(put.doc->guid, doc->guid);
   EXPECT_EQ(put.doc->size, doc->size);
   EXPECT_EQ(put.doc->mtime_ns, doc->mtime_ns);
-  ASSERT_EQ(put.doc->blocks->size(), 2u);
-  EXPECT_EQ((*put.doc->blocks)[1].offset, 4096u);
+  ASSERT_EQ(put.doc->blocks.size(), 3u);
+  EXPECT_EQ(put.doc->blocks[0].offset, 56u);
+  EXPECT_EQ(put.doc->blocks[1].offset, 4096u);
+  EXPECT_EQ(put.doc->blocks[2].segment, 3u);
+  EXPECT_EQ(put.doc->blocks[2].stored_len, 300u);
   EXPECT_EQ(std::get<BindOp>(back[1]).path, "/c");
   EXPECT_EQ(std::get<UnbindOp>(back[2]).path, "/a/b.wav");
   for (std::size_t cut = 0; cut < enc.size(); ++cut) {
