@@ -34,9 +34,6 @@ struct BlockRef {
 // Doc's own cache lines instead of two allocations further (a vector and its array).
 class BlockList {
  public:
-  BlockList() = default;
-  explicit BlockList(std::size_t n) { resize(n); }
-
   std::size_t size() const { return size_; }
   BlockRef& operator[](std::size_t i) { return i == 0 ? first_ : rest_[i - 1]; }
   const BlockRef& operator[](std::size_t i) const { return i == 0 ? first_ : rest_[i - 1]; }
@@ -99,7 +96,6 @@ class IndexState {
   // Applies a resolved op. Errors (kNotFound) mean the op does not fit this state: a caller bug
   // when committing, a damaged log when replaying.
   Status apply(const IndexOp& op);
-  // Binds path to a new document (unbinding what the path held before).
   // Binds path (replacing what it named) to a new document, which is stored as is (not copied).
   void put_doc(const std::string& path, const std::shared_ptr<Doc>& doc);
   Status bind(const std::string& path, const Guid& guid);
