@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,29 +9,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "archibald/subprocess.h"
+
 namespace hydramesh::bench {
 
 Process::Process(const std::vector<std::string>& argv, const std::string& log,
                  const std::map<std::string, std::string>& env)
     : name_(argv.empty() ? "" : argv[0]) {
-  pid_ = fork();
-  if (pid_ == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
-    for (const auto& [k, v] : env)
-      setenv(k.c_str(), v.c_str(), 1);
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  std::map<std::string, std::string> all = env;
+  all.emplace("JACK_NO_AUDIO_RESERVATION", "1");
+  pid_ = archibald::spawn_logged(argv, log, all);
 }
 
 Process::Process(Process&& other) noexcept : pid_(other.pid_), name_(std::move(other.name_)) {

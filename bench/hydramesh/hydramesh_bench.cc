@@ -198,21 +198,19 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
     t.b_receive = "jt-b:receive_1";
     sleep_seconds(2.5);
   } else if (tool == "zita") {
-    const std::string ab = std::to_string(pa + 5), ba = std::to_string(pa + 6);
-    t.processes.emplace_back(std::vector<std::string>{"zita-j2n", "--jserv", s.a(), "--jname",
-                                                      "zj-a", "--chan", "1", "127.0.0.1", ab},
-                             log);
-    t.processes.emplace_back(
-        std::vector<std::string>{"zita-n2j", "--jserv", s.b(), "--jname", "zn-b", "--chan", "1",
-                                 "--buff", "2", "127.0.0.1", ab},
-        log);
-    t.processes.emplace_back(std::vector<std::string>{"zita-j2n", "--jserv", s.b(), "--jname",
-                                                      "zj-b", "--chan", "1", "127.0.0.1", ba},
-                             log);
-    t.processes.emplace_back(
-        std::vector<std::string>{"zita-n2j", "--jserv", s.a(), "--jname", "zn-a", "--chan", "1",
-                                 "--buff", "2", "127.0.0.1", ba},
-        log);
+    // One direction: zita-j2n on the sending server, zita-n2j (2 ms buffer) on the receiving.
+    auto link = [&](const std::string& from, const std::string& sender, const std::string& to,
+                    const std::string& receiver, const std::string& port) {
+      t.processes.emplace_back(std::vector<std::string>{"zita-j2n", "--jserv", from, "--jname",
+                                                        sender, "--chan", "1", "127.0.0.1", port},
+                               log);
+      t.processes.emplace_back(
+          std::vector<std::string>{"zita-n2j", "--jserv", to, "--jname", receiver, "--chan", "1",
+                                   "--buff", "2", "127.0.0.1", port},
+          log);
+    };
+    link(s.a(), "zj-a", s.b(), "zn-b", std::to_string(pa + 5));
+    link(s.b(), "zj-b", s.a(), "zn-a", std::to_string(pa + 6));
     t.a_send = "zj-a:in_1";
     t.a_receive = "zn-a:out_1";
     t.b_send = "zj-b:in_1";

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <jack/jack.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,26 +17,14 @@
 
 #include <gtest/gtest.h>
 
+#include "archibald/subprocess.h"
+
 namespace hydramesh::testing {
 
 Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
   setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
-  pid_ = fork();
-  if (pid_ == 0) {
-    // If the test process dies (a crash, a sanitizer abort), its servers and daemons go too.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  // If the test process dies (a crash, a sanitizer abort), its servers and daemons go too.
+  pid_ = archibald::spawn_logged(argv, log_path);
 }
 
 Child::~Child() {
