@@ -71,6 +71,21 @@ class Scanner {
     return {};
   }
 
+  // True when every byte from `from` to the end of the file is zero.
+  Result<bool> zero_to_end(std::uint64_t from) {
+    for (std::uint64_t off = from; off < size_;) {
+      std::size_t span = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off));
+      Result<const std::byte*> p = view(off, span);
+      if (!p.ok()) return p.status();
+      if (*p == nullptr) return false;
+      for (std::size_t i = 0; i < span; ++i) {
+        if ((*p)[i] != std::byte{0}) return false;
+      }
+      off += span;
+    }
+    return true;
+  }
+
   // The next offset > from holding a valid record header whose record fits in the file.
   Result<std::uint64_t> resync(std::uint64_t from) {
     for (std::uint64_t off = from; off + kRecordHeaderSize <= size_;) {
@@ -131,6 +146,17 @@ class LogScan {
       Result<const std::byte*> p = sc.view(off, kRecordHeaderSize);
       if (!p.ok()) return p.status();
       RecordHeader h;
+      if (*p == nullptr || !decode_header(*p, &h)) {
+        // The zeros the log writes ahead of small commits (segment_log.cc) end a segment.
+        Result<bool> zeros = sc.zero_to_end(off);
+        if (!zeros.ok()) return zeros.status();
+        if (*zeros) {
+          zero_tails_.push_back(log_pos(seg.id(), off));
+          break;
+        }
+        p = sc.view(off, kRecordHeaderSize);  // the check moved the scanner's window
+        if (!p.ok()) return p.status();
+      }
       if (*p == nullptr) {
         damage(off, "truncated record header");
         break;
@@ -210,6 +236,7 @@ class LogScan {
   const Config& config_;
   const RecordCodec& codec_;
   std::vector<Damage> damages_;
+  std::vector<std::uint64_t> zero_tails_;  // where a segment's zero-filled tail starts
   std::vector<CommitRec> commits_;
   std::vector<ChunkRec> chunks_;
   std::vector<EndRec> ends_;
@@ -336,6 +363,13 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
       break;
     }
   }
+  // Past the watermark, a zero-filled tail ends the log like a torn record (without a note).
+  for (std::uint64_t z : scan.zero_tails_) {
+    if (z >= w) {
+      cut = std::min(cut, z);
+      break;
+    }
+  }
 
   // Pick the checkpoint and the commits after it; repeat while tail checks move the cut.
   const EndRec* checkpoint = nullptr;
@@ -456,6 +490,14 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
       it->second->set_size(pos_offset(cut));
     }
     ARCHIBALD_RETURN_IF_ERROR(env->sync_dir(dir));
+  }
+  // Zero-filled tails below the cut (segments written up to a roll) are cut off too: appends
+  // continue at the end of the records.
+  for (std::uint64_t z : scan.zero_tails_) {
+    auto it = out.segments.find(pos_segment(z));
+    if (z >= cut || it == out.segments.end() || it->second->size() <= pos_offset(z)) continue;
+    ARCHIBALD_RETURN_IF_ERROR(it->second->file().truncate(pos_offset(z)));
+    it->second->set_size(pos_offset(z));
   }
   // A last segment without a complete header record is dropped; the log starts a fresh one.
   while (!out.segments.empty() && out.segments.rbegin()->second->size() < kRecordHeaderSize + 24) {

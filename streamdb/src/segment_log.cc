@@ -1,6 +1,7 @@
 #include "segment_log.h"
 
 #include <algorithm>
+#include <array>
 
 #include "coding.h"
 #include "hash.h"
@@ -14,6 +15,16 @@ namespace {
 // 256 KiB than with none; ad-hoc probe).
 constexpr std::uint64_t kWritebackSlice = 256 << 10;
 constexpr std::uint64_t kPageSize = 4096;
+// Small commits are written over zeros. An fdatasync after an append that grew the file also
+// commits the file system's journal (the new size); after a write over bytes the file already
+// has, it flushes only the data (ext4, 267-byte writes, p50: 96 us appended, 55-64 us over
+// zeros; ad-hoc probe). So after a small append the active segment is filled with zeros to
+// kZeroAhead past its end: one growing write per kZeroAhead of log instead of one per commit.
+// Recovery takes a segment's zero-filled tail as its end (recovery.cc).
+constexpr std::uint64_t kZeroAhead = 1 << 20;
+// Larger appends grow the file in large steps anyway; filling ahead of them would only add
+// writes.
+constexpr std::uint64_t kZeroFillUpTo = 64 << 10;
 }  // namespace
 
 SegmentFile::~SegmentFile() {
@@ -49,6 +60,7 @@ SegmentLog::SegmentLog(Env* env, std::string dir, const Guid& db_id, std::uint64
       db_id_(db_id),
       segment_size_(segment_size),
       end_(end),
+      zeroed_(end),
       kicked_(end & ~(kPageSize - 1)) {
   if (!segments.empty()) active_ = segments.rbegin()->second;
   if (active_) durable_ = log_pos(active_->id(), end_);
@@ -91,12 +103,15 @@ Status SegmentLog::roll_locked() {
     return s.with_context("start segment " + path);
   }
   std::uint64_t size = kRecordHeaderSize + payload.size();
+  // The old segment's zeros past its last record are not needed any more.
+  if (active_ && zeroed_ > end_) (void)active_->file().truncate(end_);
   auto seg = std::make_shared<SegmentFile>(env_, path, id, std::move(*file), size, segment_size_);
   auto map = std::make_shared<SegmentMap>(*segments_);
   (*map)[id] = seg;
   segments_ = std::move(map);
   active_ = seg;
   end_ = size;
+  zeroed_ = size;
   kicked_ = 0;
   dirty_.insert(seg);
   return {};
@@ -117,12 +132,35 @@ Status SegmentLog::append(std::uint64_t size, const Layout& layout) {
     Status t = active_->file().truncate(end_);
     if (!t.ok()) failed_ = t;
     kicked_ = std::min(kicked_, end_ & ~(kPageSize - 1));
+    zeroed_ = end_;
     return s;
   }
   end_ += size;
   active_->set_size(end_);
   dirty_.insert(active_);
+  if (size <= kZeroFillUpTo && end_ > zeroed_) zero_ahead_locked();
+  zeroed_ = std::max(zeroed_, end_);
   return {};
+}
+
+void SegmentLog::zero_ahead_locked() {
+  static const std::array<std::byte, 64 << 10> kZeros{};
+  std::uint64_t to = std::min((end_ + kZeroAhead) & ~(kPageSize - 1), segment_size_);
+  if (to <= end_) return;
+  std::vector<std::span<const std::byte>> parts;
+  for (std::uint64_t at = end_; at < to; at += kZeros.size())
+    parts.emplace_back(kZeros.data(), std::min<std::uint64_t>(kZeros.size(), to - at));
+  File& file = active_->file();
+  if (!write_fully(file, end_, parts).ok()) {
+    // Only an optimisation: a full disk makes the next commit grow the file instead. The
+    // zeros that did reach the file are harmless (recovery takes them as the end).
+    (void)file.truncate(end_);
+    return;
+  }
+  // Past the page holding the end, which the next commit changes again.
+  std::uint64_t from = (end_ + kPageSize - 1) & ~(kPageSize - 1);
+  if (to > from) file.start_writeback(from, to - from);
+  zeroed_ = to;
 }
 
 Status SegmentLog::write_locked(const std::vector<std::span<const std::byte>>& parts) {

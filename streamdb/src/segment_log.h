@@ -116,6 +116,8 @@ class SegmentLog {
   // it is in the page cache, so the next sync() overlaps with the copying.
   Status write_locked(const std::vector<std::span<const std::byte>>& parts);
   Status refuse_locked() const;
+  // Fills the active segment with zeros from end_ to kZeroAhead past it (segment_log.cc).
+  void zero_ahead_locked();
 
   Env* env_;
   std::string dir_;
@@ -126,6 +128,7 @@ class SegmentLog {
   std::shared_ptr<const SegmentMap> segments_;  // copy-on-write
   std::shared_ptr<SegmentFile> active_;
   std::uint64_t end_ = 0;     // length of the active segment
+  std::uint64_t zeroed_ = 0;  // active segment: the file's bytes (records, then zeros) end here
   std::uint64_t kicked_ = 0;  // active segment: writeback started below this offset
   std::uint64_t durable_ = 0;
   std::set<std::shared_ptr<SegmentFile>> dirty_;

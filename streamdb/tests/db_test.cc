@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -320,6 +321,63 @@ TEST_F(DBTest, AsyncGetsDeliverResultsOnTheirOwnThread) {
     where.set_value(std::this_thread::get_id());
   });
   EXPECT_NE(where.get_future().get(), std::this_thread::get_id());
+}
+
+// Small durable commits are written over zeros the log laid down ahead (an fdatasync then need
+// not commit a new file size). The zeros never show: a reopen ends the log at the last record
+// and continues there, and a segment that is rolled over keeps no zeros.
+TEST_F(DBTest, SmallCommitsGoOverZerosThatReopenAndRollsCutOff) {
+  namespace fs = std::filesystem;
+  Options o;
+  o.segment_size = 256 * 1024;
+  open(o);
+  auto segments = [&] {
+    std::map<std::string, std::uintmax_t> out;
+    for (const auto& e : fs::directory_iterator(dir_.db()))
+      if (e.path().extension() == ".seg") out[e.path().filename()] = e.file_size();
+    return out;
+  };
+  ASSERT_TRUE(db_->put(wo_, "/z/0", "first").ok());
+  auto first = segments();
+  ASSERT_EQ(first.size(), 1u);
+  std::uintmax_t zeroed = first.begin()->second;
+  EXPECT_GE(zeroed, o.segment_size / 2) << "no zeros ahead of the first small commit";
+  for (int i = 1; i < 50; ++i)
+    ASSERT_TRUE(db_->put(wo_, "/z/" + std::to_string(i), pattern(100, i)).ok());
+  EXPECT_EQ(segments().begin()->second, zeroed) << "small commits grew the file";
+
+  open(o);  // the zeros are cut off; the next commit follows the last record
+  std::uintmax_t records = segments().begin()->second;
+  EXPECT_LT(records, zeroed);
+  ASSERT_TRUE(db_->put(wo_, "/z/50", "after reopen").ok());
+  open(o);
+  EXPECT_EQ(get("/z/0"), "first");
+  EXPECT_EQ(get("/z/50"), "after reopen");
+  EXPECT_GT(segments().begin()->second, records);
+
+  // Enough small commits to roll over several segments: every full one ends at its last record.
+  for (int i = 51; i < 2000; ++i)
+    ASSERT_TRUE(db_->put({.sync = false}, "/z/" + std::to_string(i), pattern(300, i)).ok());
+  ASSERT_TRUE(db_->flush().ok());
+  auto rolled = segments();
+  ASSERT_GE(rolled.size(), 3u);
+  for (auto it = rolled.begin(); std::next(it) != rolled.end(); ++it)
+    EXPECT_LT(it->second, o.segment_size) << it->first;
+  // A crash between a roll and its cut can leave zeros after a full segment's records.
+  db_.reset();
+  fs::path oldest = fs::path(dir_.db()) / rolled.begin()->first;
+  {
+    std::ofstream out(oldest, std::ios::binary | std::ios::app);
+    out << std::string(8192, '\0');
+  }
+  open(o);
+  EXPECT_EQ(fs::file_size(oldest), rolled.begin()->second);
+  for (int i = 0; i < 2000; i += 37)
+    EXPECT_EQ(get("/z/" + std::to_string(i)).size(), i == 0 ? 5u : (i < 50 ? 100u : 300u)) << i;
+  auto report = db_->verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->damaged.empty());
+  EXPECT_TRUE(report->notes.empty()) << report->notes.front();
 }
 
 TEST_F(DBTest, CompactReclaimsSpaceAndKeepsReadersAndDataIntact) {

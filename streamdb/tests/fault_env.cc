@@ -5,6 +5,10 @@
 
 namespace streamdb::testing {
 
+namespace {
+constexpr std::uint64_t kPage = 4096;
+}  // namespace
+
 class FaultFile final : public File {
  public:
   FaultFile(FaultEnv* env, std::string path, std::unique_ptr<File> base)
@@ -31,6 +35,7 @@ class FaultFile final : public File {
         env_->write_countdown_ = -1;
         // Part of this write reaches the page cache before the lights go out.
         std::size_t part = total == 0 ? 0 : env_->rng_() % total;
+        (void)keep_synced_pages_locked(offset, part);
         (void)write_prefix(offset, parts, part);
         env_->power_loss_locked(env_->torn_);
         return env_->dead_error();
@@ -43,6 +48,7 @@ class FaultFile final : public File {
       if (space == 0 && total > 0) return Status::from_errno("write " + path_, ENOSPC);
       allowed = std::min<std::size_t>(allowed, static_cast<std::size_t>(space));
     }
+    ARCHIBALD_RETURN_IF_ERROR(keep_synced_pages(offset, allowed));
     Result<std::size_t> n = write_prefix(offset, parts, allowed);
     if (n.ok() && space >= 0) env_->space_left_ -= static_cast<std::int64_t>(*n);
     return n;
@@ -61,6 +67,7 @@ class FaultFile final : public File {
     if (!size.ok()) return size.status();
     std::lock_guard lock(env_->mu_);
     env_->synced_[path_] = *size;
+    env_->overwritten_.erase(path_);
     ++env_->syncs_;
     return {};
   }
@@ -71,6 +78,12 @@ class FaultFile final : public File {
     std::lock_guard lock(env_->mu_);
     auto& synced = env_->synced_[path_];
     synced = std::min(synced, size);
+    auto& pages = env_->overwritten_[path_];
+    pages.erase(pages.lower_bound(size), pages.end());
+    if (!pages.empty()) {
+      auto& [page, old] = *pages.rbegin();
+      if (page + old.size() > size) old.resize(size - page);
+    }
     return {};
   }
 
@@ -80,6 +93,28 @@ class FaultFile final : public File {
   }
 
  private:
+  Status keep_synced_pages(std::uint64_t offset, std::size_t n) {
+    std::lock_guard lock(env_->mu_);
+    return keep_synced_pages_locked(offset, n);
+  }
+  // Before a write changes bytes that were synced, remembers what the disk holds of each page
+  // it touches, so that a power loss can bring the old bytes back.
+  Status keep_synced_pages_locked(std::uint64_t offset, std::size_t n) {
+    std::uint64_t synced = env_->synced_[path_];
+    auto& pages = env_->overwritten_[path_];
+    for (std::uint64_t page = offset / kPage * kPage; page < std::min(offset + n, synced);
+         page += kPage) {
+      if (pages.count(page) != 0) continue;
+      std::vector<std::byte> old(std::min(page + kPage, synced) - page);
+      std::span<std::byte> part(old);
+      Result<std::size_t> got = base_->read_at(page, std::span(&part, 1));
+      if (!got.ok()) return got.status();
+      old.resize(*got);
+      pages.emplace(page, std::move(old));
+    }
+    return {};
+  }
+
   Result<std::size_t> write_prefix(std::uint64_t offset,
                                    std::span<const std::span<const std::byte>> parts,
                                    std::size_t limit) {
@@ -111,6 +146,12 @@ void FaultEnv::power_loss_locked(bool torn) {
   for (const auto& [path, synced] : synced_) {
     auto file = base_->open_file(path, OpenMode::kReadWrite);
     if (!file.ok()) continue;
+    // Synced pages overwritten since: the old bytes come back (torn: for some of them).
+    for (const auto& [page, old] : overwritten_[path]) {
+      if (torn && rng_() % 2 == 0) continue;
+      std::span<const std::byte> part(old);
+      (void)write_fully(**file, page, std::span(&part, 1));
+    }
     auto size = (*file)->size();
     if (!size.ok() || *size <= synced) continue;
     std::uint64_t keep = torn ? rng_() % (*size - synced + 1) : 0;
@@ -142,7 +183,10 @@ void FaultEnv::power_loss_with_hole(std::uint64_t page) {
     auto file = base_->open_file(path, OpenMode::kReadWrite);
     if (!file.ok()) continue;
     auto size = (*file)->size();
-    std::uint64_t from = (synced + 4095) / 4096 * 4096 + page * 4096;
+    // The unsynced part starts at the first synced page overwritten since, or at the end.
+    const auto& pages = overwritten_[path];
+    std::uint64_t dirty = pages.empty() ? synced : std::min(synced, pages.begin()->first);
+    std::uint64_t from = (dirty + 4095) / 4096 * 4096 + page * 4096;
     if (!size.ok() || from + 4096 > *size) continue;
     std::vector<std::byte> zeros(4096);
     std::span<const std::byte> part(zeros);
@@ -159,6 +203,7 @@ void FaultEnv::restart() {
   std::lock_guard lock(mu_);
   write_countdown_ = -1;
   // After the reboot, whatever is in the files is what the disk holds.
+  overwritten_.clear();
   for (auto& [path, synced] : synced_) {
     auto file = base_->open_file(path, OpenMode::kRead);
     if (file.ok()) {

@@ -1,8 +1,10 @@
 // FaultEnv: the real file system with injectable failures, for fault-injection tests.
 //
-// It remembers, per file, how much had been fsynced. power_loss() then does what a power cut
-// does to an append-only file: everything after the last sync is lost — or, when torn, a
-// random part of it survives, with some of its pages missing (zeros) or half written (garbage).
+// It remembers, per file, how much had been fsynced, and the synced contents of pages written
+// over since. power_loss() then does what a power cut does: everything after the last sync is
+// lost and overwritten pages read back as before — or, when torn, a random part of the tail
+// survives, with some of its pages missing (zeros) or half written (garbage), and some
+// overwritten pages keep their new bytes.
 // Handles opened before the power loss fail every call afterwards, like a dead machine; restart()
 // lets new handles work again.
 #pragma once
@@ -13,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "streamdb/env.h"
 
@@ -38,8 +41,9 @@ class FaultEnv : public Env {
   }
 
   void power_loss(bool torn, std::uint32_t seed);
-  // Power loss after which the whole unsynced tail survives except one page (the page-th whole
-  // page after the synced length), which reads back as zeros: written back out of order.
+  // Power loss after which everything unsynced survives except one page (the page-th whole
+  // page after the start of the unsynced part), which reads back as zeros: written back out of
+  // order.
   void power_loss_with_hole(std::uint64_t page);
   void restart();
   bool dead() const { return dead_; }
@@ -64,6 +68,8 @@ class FaultEnv : public Env {
   Env* base_;
   std::mutex mu_;
   std::map<std::string, std::uint64_t> synced_;  // path -> length that survives power loss
+  // path -> page offset -> that page's synced bytes, for pages written since the last sync
+  std::map<std::string, std::map<std::uint64_t, std::vector<std::byte>>> overwritten_;
   std::atomic<int> generation_{0};
   std::atomic<bool> dead_{false};
   std::atomic<int> sync_countdown_{-1};

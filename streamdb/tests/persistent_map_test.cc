@@ -133,6 +133,46 @@ TEST(PersistentMapTest, VisitFromStartsAtLowerBoundAndStopsWhenAsked) {
   EXPECT_TRUE(m.visit_from("/d", [](std::string_view, int) { return false; }));
 }
 
+// Searches compare a node's shared prefix and 8-byte heads before key bytes: keys that end
+// inside a head (zero padding against real zero bytes), keys that are prefixes of others, keys
+// whose heads are equal and that differ only later, and probes outside every node's prefix.
+TEST(PersistentMapTest, OrdersKeysThatDifferInsideOrAfterTheHeadOrNotAtAll) {
+  using namespace std::string_literals;
+  std::mt19937 rng(7);
+  const std::string alphabet = "\0\1a\x7f\x80\xff"s;
+  auto random_tail = [&](std::size_t max_len) {
+    std::string t(rng() % (max_len + 1), '\0');
+    for (char& c : t)
+      c = alphabet[rng() % alphabet.size()];
+    return t;
+  };
+  Map m;
+  Model model;
+  for (int i = 0; i < 6000; ++i) {
+    // One long shared stem, then 0-20 bytes from a small alphabet: many heads tie.
+    std::string key = "/library/drums/acoustic/" + random_tail(20);
+    if (rng() % 4 == 0) {
+      m.erase(key);
+      model.erase(key);
+    } else {
+      m.set(key, i);
+      model[key] = i;
+    }
+  }
+  ASSERT_EQ(contents(m), model_contents(model));
+  for (int i = 0; i < 20000; ++i) {
+    std::string probe =
+        rng() % 8 == 0 ? random_tail(30) : "/library/drums/acoustic/" + random_tail(22);
+    auto it = model.find(probe);
+    const int* found = m.find(probe);
+    ASSERT_EQ(found != nullptr, it != model.end()) << i;
+    if (found != nullptr) {
+      ASSERT_EQ(*found, it->second);
+    }
+    ASSERT_EQ(contents(m, probe, 3), model_contents(model, probe, 3)) << i;
+  }
+}
+
 TEST(PersistentMapTest, ReleasesValuesWhenTheLastVersionHoldingThemGoes) {
   std::vector<std::weak_ptr<int>> watched;
   {
