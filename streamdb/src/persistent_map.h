@@ -72,8 +72,10 @@ class PersistentMap {
       load_node(n);
     }
     std::uint32_t i = n->lower_bound(key);
-    if (i < n->count && n->key(i) == key) return &n->value(i);
-    return nullptr;
+    if (i >= n->count) return nullptr;
+    const V& v = n->value(i);
+    prefetch_value(v);  // what a caller reads next, loading while the key is checked
+    return n->key(i) == key ? &v : nullptr;
   }
 
   // Inserts key or replaces its value.
@@ -222,6 +224,10 @@ class PersistentMap {
     int compare(std::uint32_t i, std::string_view k, std::uint64_t kh) const {
       std::uint64_t h = heads()[i];
       if (kh != h) return kh < h ? -1 : 1;
+      // Heads tie: most likely the match. Its value (or child) is needed next; ask for it
+      // while the key bytes are compared.
+      __builtin_prefetch(reinterpret_cast<const char*>(this) + payload_offset +
+                         i * (leaf ? sizeof(V) : sizeof(Node*)));
       return k.substr(prefix_len).compare(key(i).substr(prefix_len));
     }
 
