@@ -10,8 +10,8 @@
 // Layout, chosen for lookups and ordered scans that touch few cache lines: every node is one
 // allocation holding up to kMaxEntries entries: their heads, their keys' end offsets, their
 // values (leaf) or child pointers (inner node) and then all key bytes back to back. An inner
-// node's key i is the smallest key below child i. A lookup reads ~3 nodes; a scan of 1,000
-// entries reads ~40 leaves, each with its keys and values contiguous.
+// node's key i is the smallest key below child i. A lookup reads 2-3 nodes (10^4-10^5 entries);
+// a scan of 1,000 entries reads ~20 leaves, each with its keys and values contiguous.
 //
 // Keys in one node usually share a long prefix (paths in one folder). A node records the
 // length of the prefix all its keys share, and each key's head: the 8 bytes after that prefix
