@@ -159,7 +159,6 @@ void FaultEnv::power_loss_locked(bool torn) {
     if (!torn) continue;
     // Write-back happens page by page in no particular order: some pages of the surviving
     // tail never made it (zeros) and some were half written (garbage).
-    constexpr std::uint64_t kPage = 4096;
     for (std::uint64_t page = synced / kPage * kPage; page < synced + keep; page += kPage) {
       std::uint32_t dice = rng_() % 100;
       if (dice >= 25) continue;
@@ -186,9 +185,9 @@ void FaultEnv::power_loss_with_hole(std::uint64_t page) {
     // The unsynced part starts at the first synced page overwritten since, or at the end.
     const auto& pages = overwritten_[path];
     std::uint64_t dirty = pages.empty() ? synced : std::min(synced, pages.begin()->first);
-    std::uint64_t from = (dirty + 4095) / 4096 * 4096 + page * 4096;
-    if (!size.ok() || from + 4096 > *size) continue;
-    std::vector<std::byte> zeros(4096);
+    std::uint64_t from = (dirty + kPage - 1) / kPage * kPage + page * kPage;
+    if (!size.ok() || from + kPage > *size) continue;
+    std::vector<std::byte> zeros(kPage);
     std::span<const std::byte> part(zeros);
     (void)write_fully(**file, from, std::span(&part, 1));
   }
