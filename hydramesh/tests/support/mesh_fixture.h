@@ -1,6 +1,8 @@
 // Starting hydrameshd daemons and probes for integration tests.
 #pragma once
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -34,10 +36,12 @@ inline DaemonSpec daemon_spec(const std::string& node_id, const std::string& jac
   return spec;
 }
 
-// The JACK client name of a test daemon ("hydramesh-alice"), so its ports are
-// "hydramesh-alice:send_1" and "hydramesh-alice:bob_1".
+// The JACK client name of a test daemon ("hydramesh-alice-PID"), so its ports are
+// "hydramesh-alice-PID-send:send_1" and "hydramesh-alice-PID:bob_1". Unique per test process:
+// jack2 names client sockets without the server name, so two tests opening a client of one
+// name at once on two servers can collide.
 inline std::string client_name(const std::string& node_id) {
-  return "hydramesh-" + node_id;
+  return "hydramesh-" + node_id + "-" + std::to_string(getpid());
 }
 inline std::string port(const std::string& node_id, const std::string& port_name) {
   const bool send = port_name.rfind("send_", 0) == 0;  // send ports are on "<client>-send"
