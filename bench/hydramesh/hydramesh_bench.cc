@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numbers>
+#include <optional>
 #include <sstream>
 
 #include "archibald/flags.h"
@@ -35,10 +36,11 @@ struct Options {
                                     "hydramesh-loopback"};
   int rounds = 3;
   double seconds = 10;
-  double jitter_ms = 1.0;  // hydrameshd jitter target
+  std::string jitter_ms = "1";  // hydrameshd jitter target: milliseconds or "auto"
   std::string json_path;
   double soak_seconds = 0;
   double glitch_seconds = 0;
+  double clean_glitch_seconds = 0;
   double loss_percent = 2;
   double net_jitter_ms = 2;
   std::string dir;
@@ -115,7 +117,7 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
     const std::string secret = o.dir + "/secret";
     std::ofstream(secret) << "benchmark-secret-1234\n";
     chmod(secret.c_str(), 0600);
-    const std::string jitter = std::to_string(o.jitter_ms);
+    const std::string& jitter = o.jitter_ms;
     const std::string a_peer = "127.0.0.1:" + std::to_string(relay_port ? relay_port : pb);
     t.processes.emplace_back(std::vector<std::string>{HYDRAMESHD_PATH,
                                                       "--node-id",
@@ -226,9 +228,24 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
 
 struct Measurement {
   double rtt_ms = std::nan("");
-  double cpu_percent = 0;      // all the tool's processes together, % of one core
-  double max_process_cpu = 0;  // the busiest one
+  double cpu_percent = 0;                      // all the tool's processes together, % of one core
+  double max_process_cpu = 0;                  // the busiest one
+  double concealed_per_minute = std::nan("");  // HydraMesh only: both ends' concealed periods
 };
+
+// Concealed periods so far, summed over both ends' peers (HydraMesh's status files; NaN for
+// tools without them).
+double concealed_so_far(const ToolRun& t) {
+  if (t.status_files.empty()) return std::nan("");
+  double total = 0;
+  for (const std::string& f : t.status_files) {
+    auto st = stats_from_json(read_text(f));
+    if (!st.ok()) return std::nan("");
+    for (const PeerStatsSnapshot& p : st->peers)
+      total += static_cast<double>(p.concealed);
+  }
+  return total;
+}
 
 Measurement measure_round_trip(const ToolRun& t, const ServerPair& s, const Options& o,
                                const std::string& tag) {
@@ -243,10 +260,12 @@ Measurement measure_round_trip(const ToolRun& t, const ServerPair& s, const Opti
   std::vector<double> cpu0;
   for (const Process& p : t.processes)
     cpu0.push_back(cpu_seconds(p.pid()));
+  const double concealed0 = concealed_so_far(t);
   const double t0 = now_seconds();
   sleep_seconds(o.seconds - warmup);
   Measurement m;
   const double elapsed = now_seconds() - t0;
+  m.concealed_per_minute = (concealed_so_far(t) - concealed0) * 60.0 / elapsed;
   for (std::size_t i = 0; i < t.processes.size(); ++i) {
     const double pct = 100.0 * (cpu_seconds(t.processes[i].pid()) - cpu0[i]) / elapsed;
     m.cpu_percent += pct;
@@ -297,33 +316,41 @@ int count_glitches(const std::vector<float>& x, double hz) {
   return glitches;
 }
 
-nlohmann::json run_glitch(const std::string& tool, const Options& o) {
+// A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
+// discontinuities counted. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
+nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impaired,
+                          double seconds) {
   ServerPair s(o, 64);
-  const int relay_port = port_base() + 510;
-  // b (hydramesh) or a (jacktrip -s), of round 0
-  const int forward = tool == "hydramesh" ? port_base() + 1 : port_base();
-  Process relay(
-      {HYDRAMESH_RELAY_PATH, "--listen", "127.0.0.1:" + std::to_string(relay_port), "--forward",
-       "127.0.0.1:" + std::to_string(forward), "--loss", std::to_string(o.loss_percent),
-       "--jitter-ms", std::to_string(o.net_jitter_ms), "--seed", "11"},
-      o.dir + "/relay-" + tool + ".log");
+  int relay_port = 0;
+  std::optional<Process> relay;
+  if (impaired) {
+    relay_port = port_base() + 510;
+    // b (hydramesh) or a (jacktrip -s), of round 0
+    const int forward = tool == "hydramesh" ? port_base() + 1 : port_base();
+    relay.emplace(std::vector<std::string>{HYDRAMESH_RELAY_PATH, "--listen",
+                                           "127.0.0.1:" + std::to_string(relay_port), "--forward",
+                                           "127.0.0.1:" + std::to_string(forward), "--loss",
+                                           std::to_string(o.loss_percent), "--jitter-ms",
+                                           std::to_string(o.net_jitter_ms), "--seed", "11"},
+                  o.dir + "/relay-" + tool + ".log");
+  }
   ToolRun t = start_tool(tool, s, o, 0, relay_port);
-  const std::string rec = o.dir + "/glitch-" + tool + ".raw";
-  const int ms = static_cast<int>(o.glitch_seconds * 1000);
+  const std::string rec = o.dir + "/glitch-" + tool + (impaired ? "-impaired" : "-clean") + ".raw";
+  const int ms = static_cast<int>(seconds * 1000);
   run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "glitch", "--play", t.a_send, "--signal",
        "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms)},
-      o.dir + "/probe.log", o.glitch_seconds + 30);
+      o.dir + "/probe.log", seconds + 30);
   std::ifstream in(rec, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<float> x(bytes.size() / 4);
   std::copy_n(reinterpret_cast<const float*>(bytes.data()), x.size(), x.data());
   const int glitches = count_glitches(x, 440);
   return {{"tool", tool},
-          {"seconds", o.glitch_seconds},
-          {"loss-percent", o.loss_percent},
-          {"jitter-ms", o.net_jitter_ms},
+          {"seconds", seconds},
+          {"loss-percent", impaired ? o.loss_percent : 0.0},
+          {"jitter-ms", impaired ? o.net_jitter_ms : 0.0},
           {"glitches", glitches},
-          {"glitches-per-minute", glitches * 60.0 / o.glitch_seconds}};
+          {"glitches-per-minute", glitches * 60.0 / seconds}};
 }
 
 nlohmann::json run_soak(const Options& o) {
@@ -390,12 +417,13 @@ archibald::Status parse_options(const std::string& periods, const std::string& t
       o->tools.push_back(t);
     }
   }
-  auto j = parse_number(jitter, 0, 1000, "--jitter-ms");
+  auto j = jitter == "auto" ? archibald::Result<double>(0.0)
+                            : parse_number(jitter, 0, 1000, "--jitter-ms");
   auto l = parse_number(loss, 0, 100, "--loss");
   auto n = parse_number(net_jitter, 0, 1000, "--net-jitter-ms");
   for (const auto* r : {&j, &l, &n})
     if (!r->ok()) return r->status();
-  o->jitter_ms = *j;
+  o->jitter_ms = jitter;
   o->loss_percent = *l;
   o->net_jitter_ms = *n;
   return {};
@@ -405,7 +433,7 @@ int bench_main(int argc, char** argv) {
   Options o;
   archibald::FlagParser flags("hydramesh_bench");
   std::string periods = "32,64,128", tools, json_path, dir;
-  std::int64_t rounds = 3, seconds = 10, soak = 0, glitch = 0;
+  std::int64_t rounds = 3, seconds = 10, soak = 0, glitch = 0, clean_glitch = 0;
   std::string jitter = "1", loss = "2", net_jitter = "2";
   bool check_json = false, help = false;
   flags.add_bool("--help", &help, "print this help", "-h");
@@ -414,11 +442,13 @@ int bench_main(int argc, char** argv) {
                    "subset of hydramesh,jacktrip-q2,jacktrip,zita,hydramesh-loopback", "LIST");
   flags.add_int("--rounds", &rounds, "rounds per configuration (median)", 1, 50);
   flags.add_int("--seconds", &seconds, "seconds per round", 2, 600);
-  flags.add_string("--jitter-ms", &jitter, "hydrameshd jitter target", "MS");
+  flags.add_string("--jitter-ms", &jitter, "hydrameshd jitter target, or auto", "MS");
   flags.add_string("--json", &json_path, "write results here", "FILE");
   flags.add_string("--dir", &dir, "scratch directory (logs)", "DIR");
   flags.add_int("--soak-seconds", &soak, "clean HydraMesh run counting dropouts", 0, 86400);
   flags.add_int("--glitch-seconds", &glitch, "impaired run counting glitches", 0, 86400);
+  flags.add_int("--clean-glitch-seconds", &clean_glitch,
+                "per tool, a run without impairments counting glitches", 0, 86400);
   flags.add_string("--loss", &loss, "relay loss percent for --glitch-seconds", "PCT");
   flags.add_string("--net-jitter-ms", &net_jitter, "relay jitter for --glitch-seconds", "MS");
   flags.add_bool("--check-json", &check_json, "re-read the JSON file and fail if invalid");
@@ -444,15 +474,17 @@ int bench_main(int argc, char** argv) {
   o.json_path = json_path;
   o.soak_seconds = static_cast<double>(soak);
   o.glitch_seconds = static_cast<double>(glitch);
+  o.clean_glitch_seconds = static_cast<double>(clean_glitch);
   o.dir = dir.empty() ? "/tmp/hydramesh-bench-" + std::to_string(getpid()) : dir;
   run({"mkdir", "-p", o.dir}, "/dev/null");
 
   nlohmann::json results = nlohmann::json::array();
-  std::printf("%-20s %6s %12s %10s %12s\n", "tool", "period", "rtt-ms", "cpu-%", "max-proc-%");
+  std::printf("%-20s %6s %12s %10s %12s %14s\n", "tool", "period", "rtt-ms", "cpu-%", "max-proc-%",
+              "concealed/min");
   for (int period : o.periods) {
     ServerPair servers(o, period);
     for (const std::string& tool : o.tools) {
-      std::vector<double> rtt, cpu, maxcpu;
+      std::vector<double> rtt, cpu, maxcpu, concealed;
       for (int r = 0; r < o.rounds; ++r) {
         ToolRun t = start_tool(tool, servers, o, r);
         const Measurement m = measure_round_trip(
@@ -460,10 +492,14 @@ int bench_main(int argc, char** argv) {
         if (!std::isnan(m.rtt_ms)) rtt.push_back(m.rtt_ms);
         cpu.push_back(m.cpu_percent);
         maxcpu.push_back(m.max_process_cpu);
+        if (!std::isnan(m.concealed_per_minute)) concealed.push_back(m.concealed_per_minute);
       }
       const double med_rtt = median(rtt);
-      std::printf("%-20s %6d %12.3f %10.2f %12.2f\n", tool.c_str(), period, med_rtt, median(cpu),
-                  median(maxcpu));
+      char conceal_text[32] = "-";
+      if (!concealed.empty())
+        std::snprintf(conceal_text, sizeof conceal_text, "%.0f", median(concealed));
+      std::printf("%-20s %6d %12.3f %10.2f %12.2f %14s\n", tool.c_str(), period, med_rtt,
+                  median(cpu), median(maxcpu), conceal_text);
       std::fflush(stdout);
       results.push_back(
           {{"tool", tool},
@@ -473,6 +509,8 @@ int bench_main(int argc, char** argv) {
            {"rtt-ms-rounds", rtt},
            {"cpu-percent", median(cpu)},
            {"max-process-cpu-percent", median(maxcpu)},
+           {"concealed-per-minute",
+            concealed.empty() ? nlohmann::json() : nlohmann::json(median(concealed))},
            {"rounds", o.rounds}});
     }
   }
@@ -484,10 +522,19 @@ int bench_main(int argc, char** argv) {
     doc["soak"] = run_soak(o);
     std::printf("soak %.0f s: %s\n", o.soak_seconds, doc["soak"].dump().c_str());
   }
+  if (o.clean_glitch_seconds > 0) {
+    doc["clean-glitches"] = nlohmann::json::array();
+    for (const std::string& tool : o.tools) {
+      if (tool == "hydramesh-loopback") continue;
+      doc["clean-glitches"].push_back(run_glitch(tool, o, false, o.clean_glitch_seconds));
+      std::printf("clean glitches %s\n", doc["clean-glitches"].back().dump().c_str());
+      std::fflush(stdout);
+    }
+  }
   if (o.glitch_seconds > 0) {
     doc["glitches"] = nlohmann::json::array();
     for (const std::string tool : {"hydramesh", "jacktrip-q2"}) {
-      doc["glitches"].push_back(run_glitch(tool, o));
+      doc["glitches"].push_back(run_glitch(tool, o, true, o.glitch_seconds));
       std::printf("glitches %s\n", doc["glitches"].back().dump().c_str());
     }
   }
