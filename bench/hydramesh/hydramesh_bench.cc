@@ -3,12 +3,13 @@
 // JACK dummy servers per period (48 kHz; periods 32, 64, 128). B loops the audio back through
 // its own JACK graph (receive port -> jack_thru -> send port) for every tool alike; jack_iodelay
 // on A measures the round trip. hydrameshd --loopback (echo at the network layer) is reported
-// separately as the floor of the network path. Medians of --rounds rounds.
+// separately as the floor of the network path. Medians of --rounds rounds; for HydraMesh also
+// the periods its two ends concealed per minute meanwhile, so a latency comes with its price.
 //
 // Optional long runs, by hand: --soak-seconds N (clean run; HydraMesh dropouts from its
-// statistics and JACK xruns) and --glitch-seconds N (through hydramesh-relay with --loss/
-// --net-jitter-ms, a sine looped back through B and recorded at A; discontinuities counted for
-// HydraMesh and JackTrip alike).
+// statistics and JACK xruns), --clean-glitch-seconds N (every tool: a sine looped back through
+// B and recorded at A, discontinuities counted) and --glitch-seconds N (the same through
+// hydramesh-relay with --loss/--net-jitter-ms, for HydraMesh and JackTrip alike).
 #include <sys/stat.h>
 #include <unistd.h>
 
