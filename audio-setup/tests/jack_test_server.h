@@ -3,16 +3,11 @@
 #pragma once
 
 #include <jack/jack.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,7 +15,7 @@
 
 #include <gtest/gtest.h>
 
-#include "archibald/subprocess.h"
+#include "jack_dummy_server.h"
 
 namespace audio_setup::testing {
 
@@ -37,67 +32,17 @@ inline jack_client_t* open_client(const std::string& server, const std::string& 
                           server.c_str());
 }
 
-// jackd -n NAME -d dummy -r RATE -p PERIOD, with JACK_NO_AUDIO_RESERVATION=1; its output goes
-// to a log in the test's temporary directory, and the log's tail is printed when it does not start.
-class JackDummyServer {
+// A dummy-driver server named "as-TAG-PID-N", its log in the test's temporary directory.
+class JackDummyServer : public archibald::testing::JackDummyServer {
  public:
-  JackDummyServer(const std::string& tag, int rate = 48000, int period = 64) {
-    static std::atomic<int> counter{0};
-    const std::string id = std::to_string(getpid()) + "-" + std::to_string(counter++);
-    name_ = "as-" + tag + "-" + id;
-    // jack2 names client sockets without the server name: a probe name shared by tests running
-    // at once would collide.
-    const std::string probe = "probe-" + id;
-    log_ = ::testing::TempDir() + "jackd-" + name_ + ".log";
-    // jack2 allows 8 servers per machine; while other tests hold them, wait for a free one.
-    for (int attempt = 0; attempt < 20 && !ready_; ++attempt) {
-      pid_ = archibald::spawn_logged({"jackd", "-n", name_, "-d", "dummy", "-r",
-                                      std::to_string(rate), "-p", std::to_string(period)},
-                                     log_, {{"JACK_NO_AUDIO_RESERVATION", "1"}});
-      // Ready when a client can connect. Up to 25 s: on a machine loaded with other builds and
-      // other test suites' JACK servers, jackd has been seen to need more than 10 s to start.
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
-      while (!ready_ && pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
-        if (jack_client_t* c = open_client(name_, probe)) {
-          jack_client_close(c);
-          ready_ = true;
-        } else if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-          pid_ = -1;  // Exited; nothing left to stop.
-        } else {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-      }
-      if (ready_ || pid_ > 0 || log().find("Too many servers") == std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    if (!ready_) std::cerr << "jackd " << name_ << " did not start; its log:\n" << log() << "\n";
-  }
-  ~JackDummyServer() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    // Generous: a jackd killed before it unregisters keeps one of jack2's 8 server slots.
-    for (int i = 0; i < 300; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  JackDummyServer(const JackDummyServer&) = delete;
-  JackDummyServer& operator=(const JackDummyServer&) = delete;
-
-  bool ready() const { return ready_; }
-  const std::string& name() const { return name_; }
+  explicit JackDummyServer(const std::string& tag, int rate = 48000, int period = 64)
+      : archibald::testing::JackDummyServer(unique_name(tag), ::testing::TempDir(), rate, period) {}
 
  private:
-  std::string log() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  static std::string unique_name(const std::string& tag) {
+    static std::atomic<int> counter{0};
+    return "as-" + tag + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   }
-  pid_t pid_ = -1;
-  bool ready_ = false;
-  std::string name_;
-  std::string log_;
 };
 
 // A client "NAME" with ports in/out that copies in to out delayed by `delay` frames — the

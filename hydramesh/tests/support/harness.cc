@@ -1,7 +1,6 @@
 #include "harness.h"
 
 #include <fcntl.h>
-#include <jack/jack.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,7 +21,6 @@
 namespace hydramesh::testing {
 
 Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
-  setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
   // If the test process dies (a crash, a sanitizer abort), its servers and daemons go too.
   pid_ = archibald::spawn_logged(argv, log_path);
 }
@@ -65,43 +63,13 @@ int Child::wait_exit(double timeout_seconds) {
 void Child::stop() {
   if (!running()) return;
   kill(pid_, SIGTERM);
-  // Generous: a jackd killed before it unregisters leaks one of jack2's 8 machine-wide server
-  // slots until a server of the same name starts again.
+  // Generous: a daemon killed before it closes its JACK clients leaves them to the server's
+  // timeout.
   if (wait_exit(15.0) < 0 && pid_ > 0) {
     kill(pid_, SIGKILL);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
-  }
-}
-
-JackServer::JackServer(const std::string& prefix, const std::string& dir, int period)
-    : name_(prefix + std::to_string(getpid())) {
-  // Not jack_wait: its fixed client name "wait" collides between tests running at once
-  // (jack2 names client sockets without the server name).
-  jack_set_error_function([](const char*) {});
-  jack_set_info_function([](const char*) {});
-  const std::string log = dir + "/jackd-" + name_ + ".log";
-  const std::string probe = "ready-" + name_;
-  // jack2 allows 8 servers per machine; when others' tests hold them, wait for a free one.
-  for (int attempt = 0; attempt < 30 && !ready_; ++attempt) {
-    process_ = Child(
-        {"jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", std::to_string(period)}, log);
-    ready_ =
-        wait_until(
-            [&] {
-              if (!process_.running()) return true;
-              jack_client_t* client = jack_client_open(
-                  probe.c_str(), static_cast<jack_options_t>(JackNoStartServer | JackServerName),
-                  nullptr, name_.c_str());
-              if (client == nullptr) return false;
-              jack_client_close(client);
-              return true;
-            },
-            25.0) &&
-        process_.running();
-    if (ready_ || read_file(log).find("Too many servers") == std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }
 

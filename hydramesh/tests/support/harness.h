@@ -3,16 +3,18 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "hydramesh/peer_stats.h"
+#include "jack_dummy_server.h"
 
 namespace hydramesh::testing {
 
-// A child process; the destructor stops it (SIGTERM, then SIGKILL after 3 s).
+// A child process; the destructor stops it (SIGTERM, then SIGKILL after 15 s).
 class Child {
  public:
   Child() = default;
@@ -32,18 +34,12 @@ class Child {
   int exit_code_ = -1;
 };
 
-// A `jackd -d dummy -r 48000 -p PERIOD` server named "<prefix><pid>", ready when constructed
-// (check ready()). Stopped by the destructor.
-class JackServer {
+// A `jackd -d dummy -r 48000 -p PERIOD` server named "<prefix><pid>", logging into dir, ready
+// when constructed (check ready()). Stopped by the destructor.
+class JackServer : public archibald::testing::JackDummyServer {
  public:
-  JackServer(const std::string& prefix, const std::string& dir, int period = 64);
-  bool ready() const { return ready_; }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  Child process_;
-  bool ready_ = false;
+  JackServer(const std::string& prefix, const std::string& dir, int period = 64)
+      : JackDummyServer(prefix + std::to_string(getpid()), dir, 48000, period) {}
 };
 
 // A fresh directory for this test's files.
