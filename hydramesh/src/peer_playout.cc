@@ -157,9 +157,9 @@ void PeerPlayout::next_block(int wanted) {
       missing_run_frames_ = 0;
       held_slack_ = -1;
     } else {
+      // Whatever played before (a stream that restarted or jumped) fades out, not off.
       block_len_ = std::min(wanted, kMaxPacketFrames);
-      for (float* ch : block_ptrs_)
-        std::fill(ch, ch + block_len_, 0.0f);
+      concealer_.conceal(block_ptrs_.data(), block_len_);
       block_clock_ = -1;
       return;
     }

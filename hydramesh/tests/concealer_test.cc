@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "signal_analysis.h"
@@ -81,6 +82,12 @@ TEST(ConcealerTest, DetectorSeesAHardCut) {
   EXPECT_GE(testing::count_clicks(out, 440, 48000, kClickThreshold), 1);
 }
 
+TEST(ConcealerTest, RejectsAFadeLongerThanItsHistoryHolds) {
+  Concealer concealer;
+  EXPECT_TRUE(concealer.setup(2, 960, 1920).ok());  // 5 + 10 ms at 192 kHz
+  EXPECT_FALSE(concealer.setup(2, 1000, Concealer::kHistory).ok());
+}
+
 TEST(ConcealerTest, StartsWithAFadeIn) {
   Concealer concealer;
   ASSERT_TRUE(concealer.setup(1).ok());
@@ -89,6 +96,29 @@ TEST(ConcealerTest, StartsWithAFadeIn) {
   concealer.on_good(ptr, 64);
   EXPECT_LT(block[0], 0.02f);
   EXPECT_GT(block[63], 0.49f);
+}
+
+}  // namespace
+}  // namespace hydramesh
+
+namespace hydramesh {
+namespace {
+
+TEST(ConcealerTest, RandomLossBurstsAreClickFree) {
+  // Bursts of 1..20 lost packets separated by 1..6 good ones: concealments that begin soon
+  // after a return, while the history still holds the gap before it.
+  std::mt19937 rng(5);
+  std::vector<int> lost;
+  int p = 100;
+  while (p < 8000) {
+    const int burst = std::uniform_int_distribution<int>(1, 20)(rng);
+    for (int i = 0; i < burst; ++i)
+      lost.push_back(p++);
+    p += std::uniform_int_distribution<int>(1, 6)(rng);
+  }
+  int concealed = 0;
+  const auto out = play(lost, 8000, &concealed);
+  EXPECT_EQ(testing::count_clicks(out, 440, 48000, kClickThreshold, 200), 0);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ class SimulatedSender {
       std::uint8_t payload[kPeriod * 2];
       encode_pcm(Codec::kPcm16, planar, 1, 0, kPeriod, payload);
       PacketHeader h;
-      h.stream_id = 7;
+      h.stream_id = stream_id;
       h.sequence = sequence_++;
       h.sample_clock = clock_;
       h.codec = Codec::kPcm16;
@@ -49,6 +49,7 @@ class SimulatedSender {
   }
   const std::vector<float>& sent() const { return sent_; }
   double delay_ = 0.0005;
+  std::uint32_t stream_id = 7;
   // Extra network delay of a packet (seconds), from its sequence and production time.
   std::function<double(std::uint64_t, double)> extra_delay;
 
@@ -146,6 +147,36 @@ TEST(PeerPlayoutTest, NewStreamIdRestartsTheStream) {
   playout.push(h, payload, sizeof payload);
   EXPECT_EQ(playout.counters().stream_restarts, 1u);
   EXPECT_FALSE(playout.counters().late);
+}
+
+TEST(PeerPlayoutTest, ARestartedPeerFadesOutAndBackInWithoutClicks) {
+  // The peer restarts (new stream id, its signal from phase zero): the old stream fades out
+  // instead of stopping dead, and the new one fades in once buffered.
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(false)).ok());
+  SimulatedSender before(TestSignal::Kind::kSine, 0.0);
+  SimulatedSender after(TestSignal::Kind::kSine, 0.0);
+  after.stream_id = 8;
+  std::vector<float> out;
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  constexpr int kSwitch = 300;
+  for (int k = 0; k < 600; ++k) {
+    const double now = static_cast<double>(k) * kPeriod / kRate;
+    if (k < kSwitch) {
+      before.deliver_until(now, playout);
+    } else {
+      after.deliver_until(now - static_cast<double>(kSwitch) * kPeriod / kRate, playout);
+    }
+    playout.render(ptr, kPeriod);
+    out.insert(out.end(), block.begin(), block.end());
+  }
+  EXPECT_EQ(playout.counters().stream_restarts, 1u);
+  EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0);
+  double peak = 0;  // the new stream plays at full level by the end
+  for (std::size_t i = out.size() - 1000; i < out.size(); ++i)
+    peak = std::max(peak, std::fabs(static_cast<double>(out[i])));
+  EXPECT_GT(peak, 0.45);
 }
 
 TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {
