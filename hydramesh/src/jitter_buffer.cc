@@ -67,6 +67,12 @@ JitterBuffer::Insert JitterBuffer::insert(const PacketHeader& header, const std:
   return Insert::kStored;
 }
 
+bool JitterBuffer::arrived() const {
+  if (!anchored_) return false;
+  const StoredPacket& slot = slot_for(read_clock_);
+  return slot.occupied && slot.sample_clock == read_clock_;
+}
+
 const StoredPacket* JitterBuffer::take() {
   if (!anchored_) return nullptr;
   StoredPacket& slot = slot_for(read_clock_);

@@ -93,6 +93,7 @@ void PeerPlayout::restart_stream(std::uint32_t stream_id) {
   if (opus_) opus_->reset();
   drift_.reset();
   held_slack_ = -1;
+  bridging_ = false;
 }
 
 void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, std::size_t size) {
@@ -150,10 +151,10 @@ bool PeerPlayout::decode(const StoredPacket& packet) {
 void PeerPlayout::next_block(int wanted) {
   block_pos_ = 0;
   if (state_ == State::kBuffering) {
-    if (buffer_.anchored() &&
-        buffer_.buffered_frames() >= target_frames_ + std::max(render_frames_, 1)) {
+    if (buffer_.anchored() && buffer_.buffered_frames() >= refill_frames()) {
       buffer_.start();
       state_ = State::kPlaying;
+      bridging_ = false;
       missing_run_frames_ = 0;
       held_slack_ = -1;
     } else {
@@ -174,8 +175,32 @@ void PeerPlayout::next_block(int wanted) {
     counters_.skipped += static_cast<std::uint64_t>(buffer_.drop_to(target_frames_));
     concealer_.mark_discontinuity();
   }
-  const std::uint64_t clock = buffer_.read_clock();
-  const StoredPacket* packet = buffer_.take();
+  // A missing packet with nothing after it yet is most likely late (the sender, its graph or
+  // the network stalled), not lost. Then playout bridges: it conceals without moving on, as if
+  // buffering again, until the buffer holds the target once more, and goes on from there; the
+  // stall's time is inserted here as the sender lost it, and the margin is back for the next
+  // one (the packet counts as late). A packet still missing when later ones are here is lost:
+  // skipped, and concealed in its place only if no bridge covered it.
+  const StoredPacket* packet = nullptr;
+  std::uint64_t clock = 0;
+  while (true) {
+    clock = buffer_.read_clock();
+    if (bridging_ && buffer_.buffered_frames() < refill_frames()) break;
+    if (buffer_.arrived()) {
+      packet = buffer_.take();
+      bridging_ = false;
+      break;
+    }
+    if (buffer_.buffered_frames() == 0) {
+      ++counters_.late;
+      on_late();
+      bridging_ = true;
+      break;
+    }
+    buffer_.take();
+    if (!bridging_) break;
+    bridging_ = false;
+  }
   if (packet != nullptr && decode(*packet)) {
     if (packet->codec != Codec::kOpus) concealer_.on_good(block_ptrs_.data(), packet_frames);
     ++counters_.played;

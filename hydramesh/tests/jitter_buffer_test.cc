@@ -56,7 +56,9 @@ TEST_F(JitterBufferTest, LossLeavesAHoleAndDropToCapsLatency) {
   insert(0);
   insert(128);
   buffer_.start();
+  EXPECT_TRUE(buffer_.arrived());
   EXPECT_NE(buffer_.take(), nullptr);
+  EXPECT_FALSE(buffer_.arrived());
   EXPECT_EQ(buffer_.take(), nullptr);  // 64 never arrived
   EXPECT_NE(buffer_.take(), nullptr);
   for (int i = 3; i < 9; ++i)

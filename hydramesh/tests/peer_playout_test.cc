@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -16,7 +17,8 @@ constexpr int kRate = 48000;
 constexpr int kPeriod = 64;
 
 // A simulated sender: 64-frame PCM16 packets of a test signal, produced at a clock that runs
-// ppm faster than the receiver's, delivered after a fixed delay plus optional jitter.
+// ppm faster than the receiver's, each delivered after a fixed delay plus its own extra delay
+// (so a packet held up alone is overtaken by the next ones).
 class SimulatedSender {
  public:
   SimulatedSender(TestSignal::Kind kind, double ppm) : signal_(kind, 440.0, kRate), ppm_(ppm) {}
@@ -25,27 +27,34 @@ class SimulatedSender {
   void deliver_until(double now, PeerPlayout& playout, const std::vector<int>& lost = {}) {
     while (true) {
       const double produced = static_cast<double>(clock_ + kPeriod) / (kRate * (1.0 + ppm_ * 1e-6));
-      const double extra = extra_delay ? extra_delay(sequence_, produced) : 0.0;
-      if (produced + delay_ + extra > now) return;
+      if (produced > now) break;
       std::vector<float> block(kPeriod);
       for (float& x : block)
         x = signal_.next();
       sent_.insert(sent_.end(), block.begin(), block.end());
       const float* planar[] = {block.data()};
-      std::uint8_t payload[kPeriod * 2];
-      encode_pcm(Codec::kPcm16, planar, 1, 0, kPeriod, payload);
-      PacketHeader h;
-      h.stream_id = stream_id;
-      h.sequence = sequence_++;
-      h.sample_clock = clock_;
-      h.codec = Codec::kPcm16;
-      h.channels = 1;
-      h.frames = kPeriod;
-      if (std::find(lost.begin(), lost.end(), static_cast<int>(h.sequence)) == lost.end()) {
-        playout.push(h, payload, sizeof payload);
+      InFlight packet;
+      encode_pcm(Codec::kPcm16, planar, 1, 0, kPeriod, packet.payload);
+      packet.header.stream_id = stream_id;
+      packet.header.sequence = sequence_++;
+      packet.header.sample_clock = clock_;
+      packet.header.codec = Codec::kPcm16;
+      packet.header.channels = 1;
+      packet.header.frames = kPeriod;
+      packet.arrival =
+          produced + delay_ + (extra_delay ? extra_delay(packet.header.sequence, produced) : 0.0);
+      if (std::find(lost.begin(), lost.end(), static_cast<int>(packet.header.sequence)) ==
+          lost.end()) {
+        in_flight_.push_back(packet);
       }
       clock_ += kPeriod;
     }
+    std::stable_sort(in_flight_.begin(), in_flight_.end(),
+                     [](const InFlight& a, const InFlight& b) { return a.arrival < b.arrival; });
+    std::size_t n = 0;
+    for (; n < in_flight_.size() && in_flight_[n].arrival <= now; ++n)
+      playout.push(in_flight_[n].header, in_flight_[n].payload, sizeof in_flight_[n].payload);
+    in_flight_.erase(in_flight_.begin(), in_flight_.begin() + static_cast<long>(n));
   }
   const std::vector<float>& sent() const { return sent_; }
   double delay_ = 0.0005;
@@ -54,11 +63,17 @@ class SimulatedSender {
   std::function<double(std::uint64_t, double)> extra_delay;
 
  private:
+  struct InFlight {
+    double arrival = 0;
+    PacketHeader header;
+    std::uint8_t payload[kPeriod * 2] = {};
+  };
   TestSignal signal_;
   double ppm_;
   std::uint64_t clock_ = 0;
   std::uint64_t sequence_ = 0;
   std::vector<float> sent_;
+  std::vector<InFlight> in_flight_;
 };
 
 PlayoutOptions options(bool drift) {
@@ -177,6 +192,25 @@ TEST(PeerPlayoutTest, ARestartedPeerFadesOutAndBackInWithoutClicks) {
   for (std::size_t i = out.size() - 1000; i < out.size(); ++i)
     peak = std::max(peak, std::fabs(static_cast<double>(out[i])));
   EXPECT_GT(peak, 0.45);
+}
+
+TEST(PeerPlayoutTest, ASenderThatLosesTimeIsBridgedNotRebuffered) {
+  // The sender's graph stalls for 12 ms and then goes on where it stopped (its JACK server lost
+  // the time): every later packet arrives 12 ms later than before. The gap is concealed once;
+  // what follows is played, not thrown away as late, and the latency settles back to target.
+  for (bool drift : {false, true}) {
+    PeerPlayout playout;
+    ASSERT_TRUE(playout.setup(options(drift)).ok());
+    SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+    sender.extra_delay = [](std::uint64_t, double t) { return t >= 2.0 ? 0.012 : 0.0; };
+    const auto out = render(playout, sender, 30 * kRate / kPeriod);
+    const PlayoutCounters& c = playout.counters();
+    EXPECT_EQ(c.rebuffers, 0u) << drift;
+    EXPECT_EQ(c.late, 1u) << drift;        // the first packet after the stall
+    EXPECT_LE(c.concealed, 12u) << drift;  // 12 ms is 9 packets
+    EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0) << drift;
+    EXPECT_NEAR(c.buffer_frames, 192, 2 * kPeriod) << drift;
+  }
 }
 
 TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {

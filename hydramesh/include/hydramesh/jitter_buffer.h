@@ -47,6 +47,8 @@ class JitterBuffer {
   // The packet at read_clock(), or nullptr if it has not arrived. Advances read_clock() by one
   // packet either way. The returned packet stays valid until the next insert() or take().
   const StoredPacket* take();
+  // True when the packet at read_clock() is here.
+  bool arrived() const;
 
   // Skips whole packets so that at most keep_frames remain buffered (latency cap).
   // Returns the number of packets skipped.
@@ -59,7 +61,7 @@ class JitterBuffer {
   int slot_count() const { return static_cast<int>(mask_ + 1); }
 
  private:
-  StoredPacket& slot_for(std::uint64_t clock) {
+  StoredPacket& slot_for(std::uint64_t clock) const {
     return slots_[(clock / static_cast<std::uint64_t>(packet_frames_)) & mask_];
   }
 

@@ -4,10 +4,13 @@
 //          -> [VResampler driven by DriftController] -> render()
 //
 // Playout waits ("buffering") until the jitter buffer holds one render plus the target (the
-// jitter margin), then plays one packet
-// per packet-time. A missing packet is concealed (Opus PLC, or the Concealer for PCM); after
-// kRebufferMs of nothing it goes back to buffering, so a peer that stops and restarts comes back
-// at the target latency. A new stream id (the peer restarted) resets the stream.
+// jitter margin), then plays one packet per packet-time. A missing packet is concealed (Opus
+// PLC, or the Concealer for PCM). If packets after it are already here it is lost and skipped;
+// if none are, it is late (a stall of the sender, its graph or the network): playout bridges,
+// concealing without moving on until the buffer is refilled to the target, so the stall's time
+// is inserted rather than the stream's next packets thrown away as late. After kRebufferMs of
+// nothing it goes back to buffering, so a peer that stops and restarts comes back at the target
+// latency. A new stream id (the peer restarted) resets the stream.
 // With drift compensation (or different sample rates) output goes through zita-resampler's
 // VResampler, whose ratio the DriftController steers so the least slack stays at the target;
 // without it, frames are passed through bit-exact and a fill far above target is cut back by
@@ -16,6 +19,7 @@
 // allocation-free and lock-free and are called only from the audio thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -89,6 +93,8 @@ class PeerPlayout {
   void restart_stream(std::uint32_t stream_id);
   void read_source(float* const* out, int frames);
   void next_block(int wanted);
+  // What the buffer holds before playout starts or resumes: one render plus the target.
+  int refill_frames() const { return target_frames_ + std::max(render_frames_, 1); }
   bool decode(const StoredPacket& packet);
   void on_late();
   void adapt_target(double seconds);
@@ -112,6 +118,7 @@ class PeerPlayout {
   int min_target_frames_ = 0;
   int max_target_frames_ = 0;
   int missing_run_frames_ = 0;
+  bool bridging_ = false;  // a block was concealed for the packet at the read clock, not lost
   std::int64_t block_clock_ = -1;  // sender clock of block_[.][0], -1 when concealed
   std::int64_t last_render_clock_ = -1;
 
