@@ -18,6 +18,7 @@ constexpr int kResamplerHalfLength = 16;  // 16 frames of filter delay: zita-n2j
 constexpr double kLateWindowSeconds = 2.0;
 constexpr double kQuietSecondsToShrink = 10.0;
 constexpr double kSlackWindowSeconds = 0.25;
+constexpr int kTrimPackets = 3;
 
 int ms_to_frames(double ms, int rate) {
   return static_cast<int>(std::lround(ms * rate / 1000.0));
@@ -174,7 +175,20 @@ void PeerPlayout::next_block(int wanted) {
   if (buffer_.buffered_frames() > target_frames_ + slack) {
     counters_.skipped += static_cast<std::uint64_t>(buffer_.drop_to(target_frames_));
     concealer_.mark_discontinuity();
+    trim_frames_ = 0;
   }
+  // Latency trim: when the least slack over a whole window stayed kTrimPackets or more above
+  // the target (a bridge or a burst left us behind), skip that many packets now, crossfaded,
+  // rather than letting the drift loop take seconds to play the excess out. (The loop alone
+  // keeps clock drift well within that.)
+  if (packet_frames > 0 && trim_frames_ >= kTrimPackets * packet_frames) {
+    const int excess = trim_frames_ / packet_frames * packet_frames;
+    const int dropped = buffer_.drop_to(buffer_.buffered_frames() - excess);
+    counters_.skipped += static_cast<std::uint64_t>(dropped);
+    held_slack_ -= dropped * packet_frames;
+    if (dropped > 0) concealer_.mark_discontinuity();
+  }
+  trim_frames_ = 0;
   // A missing packet with nothing after it yet is most likely late (the sender, its graph or
   // the network stalled), not lost. Then playout bridges: it conceals without moving on, as if
   // buffering again, until the buffer holds the target once more, and goes on from there; the
@@ -324,6 +338,7 @@ void PeerPlayout::track_slack(int frames) {
   if (held_slack_ < 0) held_slack_ = slack;  // until the first window completes
   if (window_seconds_ >= kSlackWindowSeconds) {
     held_slack_ = window_min_slack_;
+    trim_frames_ = held_slack_ - target_frames_;
     window_min_slack_ = INT_MAX;
     window_seconds_ = 0.0;
   }

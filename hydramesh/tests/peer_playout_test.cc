@@ -213,6 +213,38 @@ TEST(PeerPlayoutTest, ASenderThatLosesTimeIsBridgedNotRebuffered) {
   }
 }
 
+TEST(PeerPlayoutTest, LatencyLeftByADelaySpikeIsTrimmedWithinASecond) {
+  // The network holds everything sent between 2.00 and 2.02 s back until 2.02 s: playout
+  // bridges the gap, and the 20 ms it inserted are skipped again soon after, not played out
+  // over many seconds by the drift loop. (Without drift compensation the latency cap already
+  // skips such a burst at once.)
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(true)).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  sender.extra_delay = [](std::uint64_t, double t) {
+    return t >= 2.0 && t < 2.02 ? 2.02 - t : 0.0;
+  };
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  // Latency: our frame count minus the sender clock of what we play (its sample clocks count
+  // from our time zero).
+  std::int64_t before = -1, highest = 0, after = -1;
+  for (int k = 0; k < 5 * kRate / kPeriod; ++k) {
+    const double now = static_cast<double>(k) * kPeriod / kRate;
+    sender.deliver_until(now, playout);
+    playout.render(ptr, kPeriod);
+    const std::int64_t clock = playout.last_render_clock();
+    if (clock < 0) continue;
+    const std::int64_t latency = static_cast<std::int64_t>(k) * kPeriod - clock;
+    if (before < 0 && now >= 1.9) before = latency;
+    if (now > 2.0 && now < 2.2) highest = std::max(highest, latency);
+    if (after < 0 && now >= 3.0) after = latency;
+  }
+  EXPECT_GT(highest, before + 4 * kPeriod);  // the bridge did insert the spike
+  EXPECT_LE(after, before + 2 * kPeriod);
+  EXPECT_GT(playout.counters().skipped, 0u);
+}
+
 TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {
   PeerPlayout playout;
   ASSERT_TRUE(playout.setup(options(false)).ok());

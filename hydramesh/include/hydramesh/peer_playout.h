@@ -142,7 +142,9 @@ class PeerPlayout {
   int render_frames_ = 0;
   int window_min_slack_ = 0;
   double window_seconds_ = 0.0;
-  int held_slack_ = -1;  // least slack of the last complete window; -1 when unknown
+  int held_slack_ = -1;
+  int trim_frames_ = 0;  // excess of the last window's least slack over the target, to skip  //
+                         // least slack of the last complete window; -1 when unknown
   Codec last_codec_ = Codec::kPcm16;
 
   PlayoutCounters counters_;
