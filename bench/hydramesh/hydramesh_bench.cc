@@ -300,21 +300,34 @@ Measurement measure_round_trip(const ToolRun& t, const ServerPair& s, const Opti
   return m;
 }
 
-// Discontinuities of a sine (second-order predictor residual spikes), as in the tests.
-int count_glitches(const std::vector<float>& x, double hz) {
+// Discontinuities of a sine (second-order predictor residual spikes), as in the tests, and the
+// silence within the recording (runs of 64 or more zero samples after the signal first
+// appeared): a tool that drops out to silence shows there, not as clicks.
+struct GlitchCount {
+  int glitches = 0;
+  double silent_seconds = 0;
+  bool had_signal = false;
+};
+
+GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   const double c = 2.0 * std::cos(2.0 * std::numbers::pi * hz / 48000.0);
   std::size_t n = 0;
   while (n < x.size() && x[n] == 0.0f)
     ++n;
-  int glitches = 0;
-  std::size_t last = 0;
+  GlitchCount g;
+  g.had_signal = n + 4800 < x.size();
+  std::size_t last = 0, zero_run = 0, silent = 0;
   for (n += 4800; n < x.size(); ++n) {
     if (std::fabs(x[n] - c * x[n - 1] + x[n - 2]) > 0.02) {
-      if (glitches == 0 || n - last > 64) ++glitches;
+      if (g.glitches == 0 || n - last > 64) ++g.glitches;
       last = n;
     }
+    zero_run = x[n] == 0.0f ? zero_run + 1 : 0;
+    if (zero_run == 64) silent += 64;
+    if (zero_run > 64) ++silent;
   }
-  return glitches;
+  g.silent_seconds = static_cast<double>(silent) / 48000.0;
+  return g;
 }
 
 // A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
@@ -345,13 +358,19 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<float> x(bytes.size() / 4);
   std::copy_n(reinterpret_cast<const float*>(bytes.data()), x.size(), x.data());
-  const int glitches = count_glitches(x, 440);
+  const GlitchCount g = count_glitches(x, 440);
+  if (!g.had_signal) {
+    std::fprintf(stderr, "hydramesh_bench: %s: no signal came back (see %s)\n", tool.c_str(),
+                 o.dir.c_str());
+    return {{"tool", tool}, {"seconds", seconds}, {"error", "no signal came back"}};
+  }
   return {{"tool", tool},
           {"seconds", seconds},
           {"loss-percent", impaired ? o.loss_percent : 0.0},
           {"jitter-ms", impaired ? o.net_jitter_ms : 0.0},
-          {"glitches", glitches},
-          {"glitches-per-minute", glitches * 60.0 / seconds}};
+          {"glitches", g.glitches},
+          {"glitches-per-minute", g.glitches * 60.0 / seconds},
+          {"silent-seconds", g.silent_seconds}};
 }
 
 nlohmann::json run_soak(const Options& o) {
