@@ -69,7 +69,7 @@ JitterBuffer::Insert JitterBuffer::insert(const PacketHeader& header, const std:
 
 bool JitterBuffer::arrived() const {
   if (!anchored_) return false;
-  const StoredPacket& slot = slot_for(read_clock_);
+  const StoredPacket& slot = slots_[slot_index(read_clock_)];
   return slot.occupied && slot.sample_clock == read_clock_;
 }
 

@@ -178,9 +178,9 @@ void PeerPlayout::next_block(int wanted) {
     trim_frames_ = 0;
   }
   // Latency trim: when the least slack over a whole window stayed kTrimPackets or more above
-  // the target (a bridge or a burst left us behind), skip that many packets now, crossfaded,
-  // rather than letting the drift loop take seconds to play the excess out. (The loop alone
-  // keeps clock drift well within that.)
+  // the target (a bridge or a burst left us behind), skip the whole packets above the target
+  // now, crossfaded, rather than letting the drift loop take seconds to play the excess out.
+  // (The loop alone keeps clock drift well within kTrimPackets.)
   if (packet_frames > 0 && trim_frames_ >= kTrimPackets * packet_frames) {
     const int excess = trim_frames_ / packet_frames * packet_frames;
     const int dropped = buffer_.drop_to(buffer_.buffered_frames() - excess);

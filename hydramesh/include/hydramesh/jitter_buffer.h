@@ -61,9 +61,10 @@ class JitterBuffer {
   int slot_count() const { return static_cast<int>(mask_ + 1); }
 
  private:
-  StoredPacket& slot_for(std::uint64_t clock) const {
-    return slots_[(clock / static_cast<std::uint64_t>(packet_frames_)) & mask_];
+  std::uint64_t slot_index(std::uint64_t clock) const {
+    return (clock / static_cast<std::uint64_t>(packet_frames_)) & mask_;
   }
+  StoredPacket& slot_for(std::uint64_t clock) { return slots_[slot_index(clock)]; }
 
   std::unique_ptr<StoredPacket[]> slots_;
   std::unique_ptr<std::uint8_t[]> storage_;
