@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -400,20 +399,6 @@ nlohmann::json run_soak(const Options& o) {
   return out;
 }
 
-// A whole string as a number in [min, max], or an error naming the flag.
-archibald::Result<double> parse_number(const std::string& text, double min, double max,
-                                       const std::string& flag) {
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !(v >= min && v <= max)) {
-    return archibald::Status::invalid_argument(flag + ": '" + text + "' is not a number in [" +
-                                               std::to_string(min) + ", " + std::to_string(max) +
-                                               "]");
-  }
-  return v;
-}
-
 // Everything after the flag parser: comma lists and numbers, checked before any server starts.
 archibald::Status parse_options(const std::string& periods, const std::string& tools,
                                 const std::string& jitter, const std::string& loss,
@@ -438,9 +423,9 @@ archibald::Status parse_options(const std::string& periods, const std::string& t
     }
   }
   auto j = jitter == "auto" ? archibald::Result<double>(0.0)
-                            : parse_number(jitter, 0, 1000, "--jitter-ms");
-  auto l = parse_number(loss, 0, 100, "--loss");
-  auto n = parse_number(net_jitter, 0, 1000, "--net-jitter-ms");
+                            : archibald::parse_double(jitter, 0, 1000, "--jitter-ms");
+  auto l = archibald::parse_double(loss, 0, 100, "--loss");
+  auto n = archibald::parse_double(net_jitter, 0, 1000, "--net-jitter-ms");
   for (const auto* r : {&j, &l, &n})
     if (!r->ok()) return r->status();
   o->jitter_ms = jitter;

@@ -18,6 +18,20 @@ Result<std::int64_t> parse_int(std::string_view text, std::int64_t min, std::int
   return value;
 }
 
+Result<double> parse_double(std::string_view text, double min, double max, std::string_view what) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end || !(value >= min && value <= max)) {
+    char lo[32], hi[32];
+    const std::string low(lo, std::to_chars(lo, lo + sizeof lo, min).ptr);
+    const std::string high(hi, std::to_chars(hi, hi + sizeof hi, max).ptr);
+    return Status::invalid_argument(std::string(what) + ": expected a number in " + low + ".." +
+                                    high + ", got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
 void FlagParser::add_bool(std::string name, bool* out, std::string help, std::string short_name) {
   flags_.push_back({std::move(name), std::move(short_name), std::move(help), "", Kind::kBool, out});
 }

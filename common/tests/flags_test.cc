@@ -82,5 +82,14 @@ TEST(FlagParserTest, HelpListsEveryFlag) {
             "  -d, --db DIR  database\n");
 }
 
+TEST(ParseDoubleTest, AcceptsWholeNumbersInRangeOnly) {
+  EXPECT_DOUBLE_EQ(*parse_double("2.5", 0, 10, "--loss"), 2.5);
+  EXPECT_DOUBLE_EQ(*parse_double("0", 0, 10, "--loss"), 0.0);
+  for (const char* bad : {"", "1x", "11", "-1", "nan", " 1"})
+    EXPECT_FALSE(parse_double(bad, 0, 10, "--loss").ok()) << bad;
+  EXPECT_EQ(parse_double("1x", 0, 10, "--loss").status().message(),
+            "--loss: expected a number in 0..10, got '1x'");
+}
+
 }  // namespace
 }  // namespace archibald

@@ -95,6 +95,7 @@ void PeerPlayout::restart_stream(std::uint32_t stream_id) {
   drift_.reset();
   held_slack_ = -1;
   bridging_ = false;
+  inserted_frames_ = 0;
 }
 
 void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, std::size_t size) {
@@ -156,6 +157,7 @@ void PeerPlayout::next_block(int wanted) {
       buffer_.start();
       state_ = State::kPlaying;
       bridging_ = false;
+      inserted_frames_ = 0;
       missing_run_frames_ = 0;
       held_slack_ = -1;
     } else {
@@ -176,16 +178,19 @@ void PeerPlayout::next_block(int wanted) {
     counters_.skipped += static_cast<std::uint64_t>(buffer_.drop_to(target_frames_));
     concealer_.mark_discontinuity();
     trim_frames_ = 0;
+    inserted_frames_ = 0;
   }
   // Latency trim: when the least slack over a whole window stayed kTrimPackets or more above
-  // the target (a bridge or a burst left us behind), skip the whole packets above the target
-  // now, crossfaded, rather than letting the drift loop take seconds to play the excess out.
-  // (The loop alone keeps clock drift well within kTrimPackets.)
+  // the target because a bridge inserted time the sender had not lost (the network held its
+  // packets back), skip whole packets, up to what the bridges inserted, crossfaded, rather than
+  // letting the drift loop take seconds to play the excess out. Packets that piled up while our
+  // own graph stalled are not skipped: the drift loop plays them out without a seam.
   if (packet_frames > 0 && trim_frames_ >= kTrimPackets * packet_frames) {
-    const int excess = trim_frames_ / packet_frames * packet_frames;
-    const int dropped = buffer_.drop_to(buffer_.buffered_frames() - excess);
+    const int excess = std::min(trim_frames_, inserted_frames_) / packet_frames * packet_frames;
+    const int dropped = excess > 0 ? buffer_.drop_to(buffer_.buffered_frames() - excess) : 0;
     counters_.skipped += static_cast<std::uint64_t>(dropped);
     held_slack_ -= dropped * packet_frames;
+    inserted_frames_ -= dropped * packet_frames;
     if (dropped > 0) concealer_.mark_discontinuity();
   }
   trim_frames_ = 0;
@@ -214,6 +219,10 @@ void PeerPlayout::next_block(int wanted) {
     buffer_.take();
     if (!bridging_) break;
     bridging_ = false;
+  }
+  if (bridging_) {
+    inserted_frames_ += packet_frames;
+    bridged_in_window_ = true;
   }
   if (packet != nullptr && decode(*packet)) {
     if (packet->codec != Codec::kOpus) concealer_.on_good(block_ptrs_.data(), packet_frames);
@@ -339,6 +348,11 @@ void PeerPlayout::track_slack(int frames) {
   if (window_seconds_ >= kSlackWindowSeconds) {
     held_slack_ = window_min_slack_;
     trim_frames_ = held_slack_ - target_frames_;
+    // A window without a bridge and without excess: whatever was inserted has been absorbed.
+    if (!bridged_in_window_ && trim_frames_ < kTrimPackets * buffer_.packet_frames()) {
+      inserted_frames_ = 0;
+    }
+    bridged_in_window_ = false;
     window_min_slack_ = INT_MAX;
     window_seconds_ = 0.0;
   }

@@ -7,7 +7,6 @@
 // prints one line of counts per direction and exits 0.
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 
 #include "archibald/flags.h"
 #include "hydramesh/impairment_relay.h"
@@ -25,11 +24,9 @@ int fail(const std::string& message) {
 }
 
 bool parse_number(const std::string& text, double lo, double hi, double* out) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v >= lo && v <= hi)) return false;
-  *out = v;
-  return true;
+  const auto v = archibald::parse_double(text, lo, hi, "");
+  if (v.ok()) *out = *v;
+  return v.ok();
 }
 
 }  // namespace

@@ -71,4 +71,7 @@ class FlagParser {
 Result<std::int64_t> parse_int(std::string_view text, std::int64_t min, std::int64_t max,
                                std::string_view what);
 
+// Parses a whole string as a decimal number in [min, max]; what names the value in errors.
+Result<double> parse_double(std::string_view text, double min, double max, std::string_view what);
+
 }  // namespace archibald

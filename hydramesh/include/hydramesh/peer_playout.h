@@ -8,9 +8,11 @@
 // PLC, or the Concealer for PCM). If packets after it are already here it is lost and skipped;
 // if none are, it is late (a stall of the sender, its graph or the network): playout bridges,
 // concealing without moving on until the buffer is refilled to the target, so the stall's time
-// is inserted rather than the stream's next packets thrown away as late. After kRebufferMs of
-// nothing it goes back to buffering, so a peer that stops and restarts comes back at the target
-// latency. A new stream id (the peer restarted) resets the stream.
+// is inserted rather than the stream's next packets thrown away as late. Inserted time that
+// leaves the buffer well above target (the network, not the sender, held packets back) is
+// skipped again at the end of a slack window. After kRebufferMs of nothing it goes back to
+// buffering, so a peer that stops and restarts comes back at the target latency. A new stream
+// id (the peer restarted) resets the stream.
 // With drift compensation (or different sample rates) output goes through zita-resampler's
 // VResampler, whose ratio the DriftController steers so the least slack stays at the target;
 // without it, frames are passed through bit-exact and a fill far above target is cut back by
@@ -143,8 +145,10 @@ class PeerPlayout {
   int window_min_slack_ = 0;
   double window_seconds_ = 0.0;
   int held_slack_ = -1;
-  int trim_frames_ = 0;  // excess of the last window's least slack over the target, to skip  //
-                         // least slack of the last complete window; -1 when unknown
+  int trim_frames_ = 0;             // excess of the last window's least slack over the target
+  int inserted_frames_ = 0;         // time bridges inserted that may still be skipped again
+  bool bridged_in_window_ = false;  //
+                                    // least slack of the last complete window; -1 when unknown
   Codec last_codec_ = Codec::kPcm16;
 
   PlayoutCounters counters_;
