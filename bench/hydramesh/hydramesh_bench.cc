@@ -6,10 +6,11 @@
 // separately as the floor of the network path. Medians of --rounds rounds; for HydraMesh also
 // the periods its two ends concealed per minute meanwhile, so a latency comes with its price.
 //
-// Optional long runs, by hand: --soak-seconds N (clean run; HydraMesh dropouts from its
-// statistics and JACK xruns), --clean-glitch-seconds N (every tool: a sine looped back through
-// B and recorded at A, discontinuities counted) and --glitch-seconds N (the same through
-// hydramesh-relay with --loss/--net-jitter-ms, for HydraMesh and JackTrip alike).
+// Optional long runs, by hand: --clean-glitch-seconds N (every tool: a sine looped back through
+// B and recorded at A, discontinuities counted, with both servers' xruns meanwhile),
+// --soak-seconds N (the same for HydraMesh alone, with its concealed and skipped periods) and
+// --glitch-seconds N (the same through hydramesh-relay with --loss/--net-jitter-ms, for
+// HydraMesh and JackTrip alike).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -329,8 +330,45 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   return g;
 }
 
+// Xruns of both JACK servers while a run lasts, counted by `audio-setup xruns` (a JACK client of
+// its own on each server): the environment's dropouts, which every tool suffers alike.
+class XrunCount {
+ public:
+  XrunCount(const ServerPair& s, const Options& o, double seconds, const std::string& tag) {
+    const std::string duration = std::to_string(static_cast<int>(seconds * 1000)) + "ms";
+    for (const std::string& server : {s.a(), s.b()}) {
+      logs_.push_back(o.dir + "/xruns-" + tag + "-" + server + ".txt");
+      std::remove(logs_.back().c_str());
+      counters_.emplace_back(
+          std::vector<std::string>{AUDIO_SETUP_PATH, "xruns", "--server", server, "--for", duration},
+          logs_.back());
+      sleep_seconds(0.3);  // same client name on both servers: not at the same instant
+    }
+  }
+  // Waits for both counts; null where one could not be read.
+  nlohmann::json result() {
+    for (int i = 0; i < 100 && (counters_[0].running() || counters_[1].running()); ++i)
+      sleep_seconds(0.1);
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& log : logs_) {
+      long n = -1;
+      if (std::sscanf(read_text(log).c_str(), "%ld xruns", &n) == 1 && n >= 0) {
+        out.push_back(n);
+      } else {
+        out.push_back(nullptr);
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> logs_;
+  std::vector<Process> counters_;
+};
+
 // A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
-// discontinuities counted. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
+// discontinuities counted, with both servers' xruns meanwhile and, for HydraMesh, what its two
+// ends concealed and skipped. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
 nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impaired,
                           double seconds) {
   ServerPair s(o, 64);
@@ -348,11 +386,33 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
                   o.dir + "/relay-" + tool + ".log");
   }
   ToolRun t = start_tool(tool, s, o, 0, relay_port);
-  const std::string rec = o.dir + "/glitch-" + tool + (impaired ? "-impaired" : "-clean") + ".raw";
+  const std::string tag = tool + (impaired ? "-impaired" : "-clean");
+  const std::string rec = o.dir + "/glitch-" + tag + ".raw";
   const int ms = static_cast<int>(seconds * 1000);
+  XrunCount xruns(s, o, seconds, tag);
   run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "glitch", "--play", t.a_send, "--signal",
        "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms)},
       o.dir + "/probe.log", seconds + 30);
+  nlohmann::json out = {{"tool", tool},
+                        {"seconds", seconds},
+                        {"loss-percent", impaired ? o.loss_percent : 0.0},
+                        {"jitter-ms", impaired ? o.net_jitter_ms : 0.0},
+                        {"server-xruns", xruns.result()}};
+  std::uint64_t dropouts = 0;
+  for (const std::string& f : t.status_files) {
+    auto st = stats_from_json(read_text(f));
+    if (!st.ok()) continue;
+    for (const PeerStatsSnapshot& p : st->peers) {
+      dropouts += p.concealed + p.skipped;
+      out[st->node_id + "-from-" + p.node_id] = {{"lost", p.lost},
+                                                 {"late", p.late},
+                                                 {"concealed", p.concealed},
+                                                 {"rebuffers", p.rebuffers},
+                                                 {"skipped", p.skipped}};
+    }
+  }
+  // HydraMesh's own dropouts: periods it played that were not the received stream.
+  if (!t.status_files.empty()) out["dropouts"] = dropouts;
   std::ifstream in(rec, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<float> x(bytes.size() / 4);
@@ -361,41 +421,12 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
   if (!g.had_signal) {
     std::fprintf(stderr, "hydramesh_bench: %s: no signal came back (see %s)\n", tool.c_str(),
                  o.dir.c_str());
-    return {{"tool", tool}, {"seconds", seconds}, {"error", "no signal came back"}};
+    out["error"] = "no signal came back";
+    return out;
   }
-  return {{"tool", tool},
-          {"seconds", seconds},
-          {"loss-percent", impaired ? o.loss_percent : 0.0},
-          {"jitter-ms", impaired ? o.net_jitter_ms : 0.0},
-          {"glitches", g.glitches},
-          {"glitches-per-minute", g.glitches * 60.0 / seconds},
-          {"silent-seconds", g.silent_seconds}};
-}
-
-nlohmann::json run_soak(const Options& o) {
-  ServerPair s(o, 64);
-  ToolRun t = start_tool("hydramesh", s, o, 0);
-  run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "soak", "--play", t.a_send, "--signal",
-       "sine:440", "--milliseconds", std::to_string(static_cast<int>(o.soak_seconds * 1000))},
-      o.dir + "/soak.log", o.soak_seconds + 30);
-  sleep_seconds(1.0);
-  nlohmann::json out = {{"seconds", o.soak_seconds}};
-  std::uint64_t dropouts = 0;
-  for (const std::string& f : t.status_files) {
-    auto st = stats_from_json(read_text(f));
-    if (!st.ok()) continue;
-    dropouts += st->xruns;
-    out[st->node_id + "-xruns"] = st->xruns;
-    for (const PeerStatsSnapshot& p : st->peers) {
-      dropouts += p.concealed + p.late + p.rebuffers + p.skipped;
-      out[st->node_id + "-from-" + p.node_id] = {{"lost", p.lost},
-                                                 {"late", p.late},
-                                                 {"concealed", p.concealed},
-                                                 {"rebuffers", p.rebuffers},
-                                                 {"skipped", p.skipped}};
-    }
-  }
-  out["dropouts"] = dropouts;
+  out["glitches"] = g.glitches;
+  out["glitches-per-minute"] = g.glitches * 60.0 / seconds;
+  out["silent-seconds"] = g.silent_seconds;
   return out;
 }
 
@@ -524,7 +555,7 @@ int bench_main(int argc, char** argv) {
                         {"hydramesh-jitter-ms", o.jitter_ms},
                         {"round-trip", results}};
   if (o.soak_seconds > 0) {
-    doc["soak"] = run_soak(o);
+    doc["soak"] = run_glitch("hydramesh", o, false, o.soak_seconds);
     std::printf("soak %.0f s: %s\n", o.soak_seconds, doc["soak"].dump().c_str());
   }
   if (o.clean_glitch_seconds > 0) {
