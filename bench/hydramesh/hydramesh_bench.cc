@@ -305,6 +305,7 @@ Measurement measure_round_trip(const ToolRun& t, const ServerPair& s, const Opti
 // appeared): a tool that drops out to silence shows there, not as clicks.
 struct GlitchCount {
   int glitches = 0;
+  std::vector<std::size_t> at;  // sample index of each
   double silent_seconds = 0;
   bool had_signal = false;
 };
@@ -319,7 +320,10 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   std::size_t last = 0, zero_run = 0, silent = 0;
   for (n += 4800; n < x.size(); ++n) {
     if (std::fabs(x[n] - c * x[n - 1] + x[n - 2]) > 0.02) {
-      if (g.glitches == 0 || n - last > 64) ++g.glitches;
+      if (g.glitches == 0 || n - last > 64) {
+        ++g.glitches;
+        g.at.push_back(n);
+      }
       last = n;
     }
     zero_run = x[n] == 0.0f ? zero_run + 1 : 0;
@@ -330,45 +334,31 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   return g;
 }
 
-// Xruns of both JACK servers while a run lasts, counted by `audio-setup xruns` (a JACK client of
-// its own on each server): the environment's dropouts, which every tool suffers alike.
-class XrunCount {
- public:
-  XrunCount(const ServerPair& s, const Options& o, double seconds, const std::string& tag) {
-    const std::string duration = std::to_string(static_cast<int>(seconds * 1000)) + "ms";
-    for (const std::string& server : {s.a(), s.b()}) {
-      logs_.push_back(o.dir + "/xruns-" + tag + "-" + server + ".txt");
-      std::remove(logs_.back().c_str());
-      counters_.emplace_back(
-          std::vector<std::string>{AUDIO_SETUP_PATH, "xruns", "--server", server, "--for", duration},
-          logs_.back());
-      sleep_seconds(0.3);  // same client name on both servers: not at the same instant
-    }
-  }
-  // Waits for both counts; null where one could not be read.
-  nlohmann::json result() {
-    for (int i = 0; i < 100 && (counters_[0].running() || counters_[1].running()); ++i)
-      sleep_seconds(0.1);
-    nlohmann::json out = nlohmann::json::array();
-    for (const std::string& log : logs_) {
-      long n = -1;
-      if (std::sscanf(read_text(log).c_str(), "%ld xruns", &n) == 1 && n >= 0) {
-        out.push_back(n);
-      } else {
-        out.push_back(nullptr);
-      }
-    }
-    return out;
-  }
-
- private:
-  std::vector<std::string> logs_;
-  std::vector<Process> counters_;
+// What a probe's --times-out file says: its first frame and its server's xruns, in JACK's
+// microsecond clock (the machine's monotonic clock, shared by both servers).
+struct ProbeTimes {
+  double start_us = -1;
+  std::vector<double> xruns_us;
 };
+
+ProbeTimes read_probe_times(const std::string& path) {
+  ProbeTimes t;
+  std::istringstream text(read_text(path));
+  std::string what;
+  for (double us = 0; text >> what >> us;) {
+    if (what == "start") t.start_us = us;
+    if (what == "xrun") t.xruns_us.push_back(us);
+  }
+  return t;
+}
 
 // A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
 // discontinuities counted, with both servers' xruns meanwhile and, for HydraMesh, what its two
 // ends concealed and skipped. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
+//
+// A glitch from 10 ms before to 50 ms after an xrun of either server counts as near it: a
+// stalled graph on either side reaches A's recording within the round trip plus the time a
+// tool needs to recover. The rest are the tool's own.
 nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impaired,
                           double seconds) {
   ServerPair s(o, 64);
@@ -386,18 +376,32 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
                   o.dir + "/relay-" + tool + ".log");
   }
   ToolRun t = start_tool(tool, s, o, 0, relay_port);
-  const std::string tag = tool + (impaired ? "-impaired" : "-clean");
+  const std::string tag = tool + (impaired ? "-impaired-" : "-clean-") +
+                          std::to_string(static_cast<int>(seconds)) + "s";
   const std::string rec = o.dir + "/glitch-" + tag + ".raw";
   const int ms = static_cast<int>(seconds * 1000);
-  XrunCount xruns(s, o, seconds, tag);
+  const std::string times_a = o.dir + "/times-" + tag + "-a.txt";
+  const std::string times_b = o.dir + "/times-" + tag + "-b.txt";
+  for (const std::string& f : {times_a, times_b})
+    std::remove(f.c_str());
+  // B's xruns over the same stretch, by an idle probe (a little longer, to cover A's start).
+  Process xruns_b({HYDRAMESH_PROBE_PATH, "--server", s.b(), "--name", "xruns", "--times-out",
+                   times_b, "--milliseconds", std::to_string(ms + 2000)},
+                  o.dir + "/probe-b.log");
+  sleep_seconds(0.5);
   run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "glitch", "--play", t.a_send, "--signal",
-       "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms)},
+       "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms),
+       "--times-out", times_a},
       o.dir + "/probe.log", seconds + 30);
+  for (int i = 0; i < 100 && xruns_b.running(); ++i)
+    sleep_seconds(0.1);
+  const ProbeTimes ta = read_probe_times(times_a), tb = read_probe_times(times_b);
   nlohmann::json out = {{"tool", tool},
                         {"seconds", seconds},
                         {"loss-percent", impaired ? o.loss_percent : 0.0},
                         {"jitter-ms", impaired ? o.net_jitter_ms : 0.0},
-                        {"server-xruns", xruns.result()}};
+                        {"server-xruns", {ta.xruns_us.size(), tb.xruns_us.size()}}};
+  if (ta.start_us < 0 || tb.start_us < 0) out["server-xruns"] = nullptr;  // a probe failed
   std::uint64_t dropouts = 0;
   for (const std::string& f : t.status_files) {
     auto st = stats_from_json(read_text(f));
@@ -423,6 +427,28 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
                  o.dir.c_str());
     out["error"] = "no signal came back";
     return out;
+  }
+  if (ta.start_us >= 0 && tb.start_us >= 0) {
+    std::vector<double> xruns = ta.xruns_us;
+    xruns.insert(xruns.end(), tb.xruns_us.begin(), tb.xruns_us.end());
+    std::sort(xruns.begin(), xruns.end());
+    int near = 0;
+    for (std::size_t at : g.at) {
+      const double t_us = ta.start_us + static_cast<double>(at) * 1e6 / 48000.0;
+      near += std::any_of(xruns.begin(), xruns.end(), [&](double xrun) {
+        return t_us >= xrun - 10'000 && t_us <= xrun + 50'000;
+      });
+    }
+    // How much of the recording those windows cover: the share of glitches that would fall
+    // near an xrun by chance.
+    double covered = 0, end = -1e300;
+    for (double xrun : xruns) {
+      const double from = std::max(xrun - 10'000, end), to = xrun + 50'000;
+      if (to > from) covered += to - from;
+      end = std::max(end, to);
+    }
+    out["glitches-away-from-xruns"] = g.glitches - near;
+    out["xrun-windows-share"] = std::min(1.0, covered / (seconds * 1e6));
   }
   out["glitches"] = g.glitches;
   out["glitches-per-minute"] = g.glitches * 60.0 / seconds;

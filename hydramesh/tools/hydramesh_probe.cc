@@ -3,9 +3,13 @@
 //
 //   hydramesh-probe --server NAME [--play PORT]... [--signal noise|sine:HZ]
 //                   [--record PORT]... [--out FILE] [--milliseconds MS] [--name CLIENT]
+//                   [--times-out FILE]
 //
 // Output file: float32, native byte order, frames interleaved across the recorded ports.
 // It records from its first process cycle, so two probes on one server share a time base.
+// --times-out writes "start USEC" (JACK's microsecond clock at that first frame) and one
+// "xrun USEC" line per xrun of the server meanwhile: the clock is the machine's monotonic one,
+// so probes on several servers can place xruns against one recording.
 #include <jack/jack.h>
 #include <unistd.h>
 
@@ -21,7 +25,10 @@
 
 namespace {
 
+constexpr std::size_t kMaxXruns = 1 << 16;
+
 struct Probe {
+  jack_client_t* client = nullptr;
   jack_port_t* out = nullptr;
   std::vector<jack_port_t*> inputs;
   std::unique_ptr<hydramesh::TestSignal> signal;
@@ -30,10 +37,17 @@ struct Probe {
   std::size_t capacity_frames = 0;
   std::atomic<bool> done{false};
   std::atomic<bool> server_gone{false};
+  std::atomic<jack_time_t> start_usecs{0};  // set by the first process cycle
+  std::vector<jack_time_t> xrun_usecs;      // preallocated: kMaxXruns
+  std::atomic<std::size_t> xruns{0};
 };
 
 int process(jack_nframes_t nframes, void* arg) {
   Probe& p = *static_cast<Probe*>(arg);
+  if (p.start_usecs.load(std::memory_order_relaxed) == 0) {
+    p.start_usecs.store(jack_frames_to_time(p.client, jack_last_frame_time(p.client)),
+                        std::memory_order_release);
+  }
   if (p.out != nullptr) {
     auto* out = static_cast<float*>(jack_port_get_buffer(p.out, nframes));
     for (jack_nframes_t i = 0; i < nframes; ++i)
@@ -49,6 +63,17 @@ int process(jack_nframes_t nframes, void* arg) {
       ++p.recorded_frames;
     }
     if (p.recorded_frames >= p.capacity_frames) p.done.store(true, std::memory_order_release);
+  }
+  return 0;
+}
+
+// JACK's notification thread: one writer.
+int on_xrun(void* arg) {
+  Probe& p = *static_cast<Probe*>(arg);
+  const std::size_t n = p.xruns.load(std::memory_order_relaxed);
+  if (n < kMaxXruns) {
+    p.xrun_usecs[n] = jack_get_time();
+    p.xruns.store(n + 1, std::memory_order_release);
   }
   return 0;
 }
@@ -76,7 +101,7 @@ double parse_sine_hz(const std::string& signal) {
 
 int main(int argc, char** argv) {
   archibald::FlagParser flags("hydramesh-probe");
-  std::string server, signal = "noise", out_path, name = "probe";
+  std::string server, signal = "noise", out_path, times_path, name = "probe";
   std::vector<std::string> play, record;
   std::int64_t seconds_ms = 2000;
   bool help = false;
@@ -86,6 +111,8 @@ int main(int argc, char** argv) {
   flags.add_string("--signal", &signal, "noise or sine:HZ", "KIND");
   flags.add_repeated("--record", &record, "port to record", "PORT");
   flags.add_string("--out", &out_path, "raw float32 recording", "FILE");
+  flags.add_string("--times-out", &times_path, "start time and the server's xruns (usecs)",
+                   "FILE");
   flags.add_int("--milliseconds", &seconds_ms, "recording (or playing) length", 10, 3'600'000,
                 "MS");
   flags.add_bool("--help", &help, "show this help", "-h");
@@ -107,6 +134,8 @@ int main(int argc, char** argv) {
       server.c_str());
   if (client == nullptr) return fail("cannot connect to JACK server '" + server + "'");
   Probe probe;
+  probe.client = client;
+  probe.xrun_usecs.resize(kMaxXruns);
   const double rate = jack_get_sample_rate(client);
   if (!play.empty()) {
     const auto kind =
@@ -122,6 +151,7 @@ int main(int argc, char** argv) {
   probe.capacity_frames = static_cast<std::size_t>(rate * static_cast<double>(seconds_ms) / 1000.0);
   probe.recording.assign(probe.capacity_frames * record.size(), 0.0f);
   jack_set_process_callback(client, process, &probe);
+  jack_set_xrun_callback(client, on_xrun, &probe);
   jack_on_shutdown(client, on_shutdown, &probe);
   if (jack_activate(client) != 0) return fail("cannot activate");
   for (const std::string& port : play) {
@@ -136,14 +166,12 @@ int main(int argc, char** argv) {
       return fail("cannot connect from " + record[i]);
     }
   }
-  // Without recording, play for the given time.
-  const useconds_t step = 10'000;
-  std::int64_t waited_ms = 0;
+  // Without recording, play for the given time (by the clock: sleeps overshoot).
+  const jack_time_t deadline = jack_get_time() + static_cast<jack_time_t>(seconds_ms) * 1000;
   while (!probe.server_gone.load()) {
     if (!record.empty() && probe.done.load(std::memory_order_acquire)) break;
-    if (record.empty() && waited_ms >= seconds_ms) break;
-    usleep(step);
-    waited_ms += 10;
+    if (record.empty() && jack_get_time() >= deadline) break;
+    usleep(10'000);
   }
   jack_deactivate(client);
   jack_client_close(client);
@@ -156,6 +184,15 @@ int main(int argc, char** argv) {
     if (std::fclose(f) != 0 || written != probe.recording.size()) {
       return fail("cannot write " + out_path);
     }
+  }
+  if (!times_path.empty()) {
+    FILE* f = std::fopen(times_path.c_str(), "w");
+    if (f == nullptr) return fail("cannot write " + times_path);
+    std::fprintf(f, "start %llu\n", static_cast<unsigned long long>(probe.start_usecs.load()));
+    const std::size_t n = probe.xruns.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i)
+      std::fprintf(f, "xrun %llu\n", static_cast<unsigned long long>(probe.xrun_usecs[i]));
+    if (std::fclose(f) != 0) return fail("cannot write " + times_path);
   }
   return 0;
 }
