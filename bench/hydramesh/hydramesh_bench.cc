@@ -441,14 +441,15 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     }
     // How much of the recording those windows cover: the share of glitches that would fall
     // near an xrun by chance.
-    double covered = 0, end = -1e300;
+    const double last_us = ta.start_us + seconds * 1e6;
+    double covered = 0, end = ta.start_us;
     for (double xrun : xruns) {
-      const double from = std::max(xrun - 10'000, end), to = xrun + 50'000;
+      const double from = std::max(xrun - 10'000, end), to = std::min(xrun + 50'000, last_us);
       if (to > from) covered += to - from;
       end = std::max(end, to);
     }
     out["glitches-away-from-xruns"] = g.glitches - near;
-    out["xrun-windows-share"] = std::min(1.0, covered / (seconds * 1e6));
+    out["xrun-windows-share"] = covered / (seconds * 1e6);
   }
   out["glitches"] = g.glitches;
   out["glitches-per-minute"] = g.glitches * 60.0 / seconds;
@@ -608,6 +609,14 @@ int bench_main(int argc, char** argv) {
           back["round-trip"][0]["rtt-ms"].is_null()) {
         std::fprintf(stderr, "hydramesh_bench: no round trip measured (see %s)\n", o.dir.c_str());
         return 1;
+      }
+      for (const auto& g : back.value("clean-glitches", nlohmann::json::array())) {
+        if (!g.contains("glitches") || g["server-xruns"].is_null() ||
+            !g.contains("glitches-away-from-xruns")) {
+          std::fprintf(stderr, "hydramesh_bench: a sine run gave no glitch count (see %s)\n",
+                       o.dir.c_str());
+          return 1;
+        }
       }
     }
   }

@@ -111,8 +111,7 @@ int main(int argc, char** argv) {
   flags.add_string("--signal", &signal, "noise or sine:HZ", "KIND");
   flags.add_repeated("--record", &record, "port to record", "PORT");
   flags.add_string("--out", &out_path, "raw float32 recording", "FILE");
-  flags.add_string("--times-out", &times_path, "start time and the server's xruns (usecs)",
-                   "FILE");
+  flags.add_string("--times-out", &times_path, "start time and the server's xruns (usecs)", "FILE");
   flags.add_int("--milliseconds", &seconds_ms, "recording (or playing) length", 10, 3'600'000,
                 "MS");
   flags.add_bool("--help", &help, "show this help", "-h");
