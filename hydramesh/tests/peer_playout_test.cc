@@ -260,6 +260,60 @@ TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {
   EXPECT_NEAR(playout.counters().buffer_frames, 192, 2 * kPeriod);
 }
 
+TEST(PeerPlayoutTest, RandomStallsOnEitherSideAreBridgedWithoutClicks) {
+  // What a busy machine does to a 1 ms target: every 0.1-0.7 s the sender's graph (or the
+  // network) holds its packets back for 0.5-4.5 ms, and our own render runs 0.5-1.5 ms late.
+  // Every stall that bites is bridged; none may click, rebuffer or skip.
+  struct Case {
+    bool sender_stalls, receiver_stalls;
+  };
+  for (const Case& k : {Case{true, false}, Case{false, true}, Case{true, true}}) {
+    PeerPlayout playout;
+    PlayoutOptions o = options(true);
+    o.target_ms = 1.0;
+    ASSERT_TRUE(playout.setup(o).ok());
+    SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+    std::uint64_t seed = 12345;
+    auto uniform = [&seed] {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      return static_cast<double>(seed >> 11) / static_cast<double>(1ULL << 53);
+    };
+    constexpr double kSeconds = 20.0;
+    std::vector<std::pair<double, double>> stalls;  // [from, to) of sender time
+    for (double t = 1.0; t < kSeconds; t += 0.1 + 0.6 * uniform())
+      stalls.emplace_back(t, t + 0.0005 + 0.004 * uniform());
+    if (k.sender_stalls) {
+      sender.extra_delay = [&stalls](std::uint64_t, double t) {
+        for (const auto& [from, to] : stalls)
+          if (t >= from && t < to) return to - t;
+        return 0.0;
+      };
+    }
+    std::vector<float> out, block(kPeriod);
+    float* ptr[] = {block.data()};
+    double next_late_render = 1.3;
+    for (int p = 0; p < static_cast<int>(kSeconds * kRate / kPeriod); ++p) {
+      double now = static_cast<double>(p) * kPeriod / kRate;
+      if (k.receiver_stalls && now >= next_late_render) {
+        now += 0.0005 + 0.001 * uniform();
+        next_late_render += 0.1 + 0.6 * uniform();
+      }
+      sender.deliver_until(now, playout);
+      playout.render(ptr, kPeriod);
+      out.insert(out.end(), block.begin(), block.end());
+    }
+    const PlayoutCounters& c = playout.counters();
+    const std::string what = std::string(k.sender_stalls ? "sender" : "") +
+                             (k.receiver_stalls ? " receiver" : "") + " stalls";
+    EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0) << what;
+    EXPECT_EQ(c.rebuffers, 0u) << what;
+    EXPECT_EQ(c.skipped, 0u) << what;
+    if (k.sender_stalls) {
+      EXPECT_GE(c.late, 10u) << what;  // the stalls did bite
+    }
+  }
+}
+
 struct DriftRun {
   PlayoutCounters counters;
   double max_error_after_settle = 0;       // instantaneous fill vs. target, frames
