@@ -137,6 +137,13 @@ void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, 
   }
 }
 
+int PeerPlayout::skip_to(int keep_frames) {
+  const int dropped = buffer_.drop_to(keep_frames);
+  counters_.skipped += static_cast<std::uint64_t>(dropped);
+  if (dropped > 0) concealer_.mark_discontinuity();
+  return dropped;
+}
+
 bool PeerPlayout::decode(const StoredPacket& packet) {
   last_codec_ = packet.codec;
   if (packet.codec == Codec::kOpus) {
@@ -175,8 +182,7 @@ void PeerPlayout::next_block(int wanted) {
       resampling_ ? ms_to_frames(40.0, options_.source_rate)
                   : target_frames_ + 2 * packet_frames + ms_to_frames(5.0, options_.source_rate);
   if (buffer_.buffered_frames() > target_frames_ + slack) {
-    counters_.skipped += static_cast<std::uint64_t>(buffer_.drop_to(target_frames_));
-    concealer_.mark_discontinuity();
+    skip_to(target_frames_);
     trim_frames_ = 0;
     inserted_frames_ = 0;
   }
@@ -187,11 +193,9 @@ void PeerPlayout::next_block(int wanted) {
   // own graph stalled are not skipped: the drift loop plays them out without a seam.
   if (packet_frames > 0 && trim_frames_ >= kTrimPackets * packet_frames) {
     const int excess = std::min(trim_frames_, inserted_frames_) / packet_frames * packet_frames;
-    const int dropped = excess > 0 ? buffer_.drop_to(buffer_.buffered_frames() - excess) : 0;
-    counters_.skipped += static_cast<std::uint64_t>(dropped);
+    const int dropped = excess > 0 ? skip_to(buffer_.buffered_frames() - excess) : 0;
     held_slack_ -= dropped * packet_frames;
     inserted_frames_ -= dropped * packet_frames;
-    if (dropped > 0) concealer_.mark_discontinuity();
   }
   trim_frames_ = 0;
   // A missing packet with nothing after it yet is most likely late (the sender, its graph or

@@ -98,12 +98,6 @@ TEST(ConcealerTest, StartsWithAFadeIn) {
   EXPECT_GT(block[63], 0.49f);
 }
 
-}  // namespace
-}  // namespace hydramesh
-
-namespace hydramesh {
-namespace {
-
 TEST(ConcealerTest, RandomLossBurstsAreClickFree) {
   // Bursts of 1..20 lost packets separated by 1..6 good ones: concealments that begin soon
   // after a return, while the history still holds the gap before it.

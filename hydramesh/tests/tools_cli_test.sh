@@ -55,6 +55,11 @@ expect 2 "sine:-5" "$probe" --server none --play x:y --signal sine:-5
 expect 2 "square" "$probe" --server none --play x:y --signal square
 expect 2 "--milliseconds" "$probe" --server none --milliseconds 5
 expect 2 "stray" "$probe" --server none stray
+relay_ends=(--listen 127.0.0.1:9 --forward 127.0.0.1:9)
+expect 2 "--loss" "$relay" "${relay_ends[@]}" --loss 101
+expect 2 "--duplicate" "$relay" "${relay_ends[@]}" --duplicate 1x
+expect 2 "--jitter-ms" "$relay" "${relay_ends[@]}" --jitter-ms -1
+expect 2 "--reorder-ms" "$relay" "${relay_ends[@]}" --reorder-ms ""
 # A well-formed call gets as far as JACK and fails there, exit 1, with its own line last (libjack
 # prints its own complaints first).
 err="$(JACK_NO_START_SERVER=1 "$probe" --server "no-such-server-$$" --play x:y \

@@ -23,12 +23,6 @@ int fail(const std::string& message) {
   return 2;
 }
 
-bool parse_number(const std::string& text, double lo, double hi, double* out) {
-  const auto v = archibald::parse_double(text, lo, hi, "");
-  if (v.ok()) *out = *v;
-  return v.ok();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,22 +55,27 @@ int main(int argc, char** argv) {
   if (!forward_ep.ok()) return fail(forward_ep.status().message());
   hydramesh::ImpairmentOptions o;
   o.seed = static_cast<std::uint64_t>(seed);
-  double pct = 0;
-  if (!parse_number(loss, 0, 100, &pct))
-    return fail("--loss: expected a percentage, got '" + loss + "'");
-  o.loss = pct / 100.0;
-  if (!parse_number(reorder, 0, 100, &pct))
-    return fail("--reorder: expected a percentage, got '" + reorder + "'");
-  o.reorder = pct / 100.0;
-  if (!parse_number(duplicate, 0, 100, &pct)) {
-    return fail("--duplicate: expected a percentage, got '" + duplicate + "'");
+  // Percentages and milliseconds: one line naming the flag when malformed or out of range.
+  double loss_pct = 0, reorder_pct = 0, duplicate_pct = 0;
+  struct NumberFlag {
+    const std::string& text;
+    double max;
+    const char* name;
+    double* out;
+  };
+  for (const NumberFlag& f : {NumberFlag{loss, 100, "--loss", &loss_pct},
+                              NumberFlag{reorder, 100, "--reorder", &reorder_pct},
+                              NumberFlag{duplicate, 100, "--duplicate", &duplicate_pct},
+                              NumberFlag{delay, 10000, "--delay-ms", &o.delay_ms},
+                              NumberFlag{jitter, 10000, "--jitter-ms", &o.jitter_ms},
+                              NumberFlag{reorder_ms, 10000, "--reorder-ms", &o.reorder_ms}}) {
+    const auto v = archibald::parse_double(f.text, 0, f.max, f.name);
+    if (!v.ok()) return fail(v.status().message());
+    *f.out = *v;
   }
-  o.duplicate = pct / 100.0;
-  if (!parse_number(delay, 0, 10000, &o.delay_ms)) return fail("--delay-ms: expected milliseconds");
-  if (!parse_number(jitter, 0, 10000, &o.jitter_ms))
-    return fail("--jitter-ms: expected milliseconds");
-  if (!parse_number(reorder_ms, 0, 10000, &o.reorder_ms))
-    return fail("--reorder-ms: expected milliseconds");
+  o.loss = loss_pct / 100.0;
+  o.reorder = reorder_pct / 100.0;
+  o.duplicate = duplicate_pct / 100.0;
 
   auto relay = hydramesh::ImpairmentRelay::open(*listen_ep, *forward_ep, o);
   if (!relay.ok()) return fail(relay.status().message());

@@ -95,6 +95,9 @@ class PeerPlayout {
   void restart_stream(std::uint32_t stream_id);
   void read_source(float* const* out, int frames);
   void next_block(int wanted);
+  // Skips whole packets so that at most keep_frames stay buffered, counted and crossfaded;
+  // returns the packets skipped.
+  int skip_to(int keep_frames);
   // What the buffer holds before playout starts or resumes: one render plus the target.
   int refill_frames() const { return target_frames_ + std::max(render_frames_, 1); }
   bool decode(const StoredPacket& packet);
@@ -144,11 +147,10 @@ class PeerPlayout {
   int render_frames_ = 0;
   int window_min_slack_ = 0;
   double window_seconds_ = 0.0;
-  int held_slack_ = -1;
+  int held_slack_ = -1;             // least slack of the last complete window; -1 when unknown
   int trim_frames_ = 0;             // excess of the last window's least slack over the target
   int inserted_frames_ = 0;         // time bridges inserted that may still be skipped again
-  bool bridged_in_window_ = false;  //
-                                    // least slack of the last complete window; -1 when unknown
+  bool bridged_in_window_ = false;  // a bridge inserted time during the current window
   Codec last_codec_ = Codec::kPcm16;
 
   PlayoutCounters counters_;
