@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numbers>
@@ -334,21 +335,42 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   return g;
 }
 
-// What a probe's --times-out file says: its first frame and its server's xruns, in JACK's
-// microsecond clock (the machine's monotonic clock, shared by both servers).
+// What a probe's --times-out file says: its first frame, the frames where its cycles stopped
+// following on by the count (the server lost time in an xrun), and its server's xruns,
+// in JACK's microsecond clock (the machine's monotonic clock, shared by both servers).
 struct ProbeTimes {
   double start_us = -1;
+  std::vector<std::pair<double, double>> anchors;  // frame, usecs; the first is the start
   std::vector<double> xruns_us;
+
+  // When the frame `frame` of the probe's stream was played or recorded. Counting frames from
+  // the start instead was 0.8 s late after a minute in a noisy phase of this VM, which put
+  // most glitches away from the xruns that caused them.
+  double usecs_at(double frame) const {
+    auto it = std::upper_bound(anchors.begin(), anchors.end(), frame,
+                               [](double f, const auto& a) { return f < a.first; });
+    const auto& [from_frame, from_us] = *std::prev(it);
+    return from_us + (frame - from_frame) * 1e6 / 48000.0;
+  }
 };
 
 ProbeTimes read_probe_times(const std::string& path) {
   ProbeTimes t;
   std::istringstream text(read_text(path));
-  std::string what;
-  for (double us = 0; text >> what >> us;) {
-    if (what == "start") t.start_us = us;
-    if (what == "xrun") t.xruns_us.push_back(us);
+  std::string line;
+  while (std::getline(text, line)) {
+    std::istringstream words(line);
+    std::string what;
+    double a = 0, b = 0;
+    words >> what >> a;
+    if (what == "start") {
+      t.start_us = a;
+      t.anchors.insert(t.anchors.begin(), {0.0, a});
+    }
+    if (what == "at" && words >> b) t.anchors.emplace_back(a, b);
+    if (what == "xrun") t.xruns_us.push_back(a);
   }
+  if (t.start_us < 0) t.anchors.clear();
   return t;
 }
 
@@ -434,14 +456,14 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     std::sort(xruns.begin(), xruns.end());
     int near = 0;
     for (std::size_t at : g.at) {
-      const double t_us = ta.start_us + static_cast<double>(at) * 1e6 / 48000.0;
+      const double t_us = ta.usecs_at(static_cast<double>(at));
       near += std::any_of(xruns.begin(), xruns.end(), [&](double xrun) {
         return t_us >= xrun - 10'000 && t_us <= xrun + 50'000;
       });
     }
     // How much of the recording those windows cover: the share of glitches that would fall
     // near an xrun by chance.
-    const double last_us = ta.start_us + seconds * 1e6;
+    const double last_us = ta.usecs_at(static_cast<double>(x.size()));
     double covered = 0, end = ta.start_us;
     for (double xrun : xruns) {
       const double from = std::max(xrun - 10'000, end), to = std::min(xrun + 50'000, last_us);
@@ -449,7 +471,7 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
       end = std::max(end, to);
     }
     out["glitches-away-from-xruns"] = g.glitches - near;
-    out["xrun-windows-share"] = covered / (seconds * 1e6);
+    out["xrun-windows-share"] = covered / (last_us - ta.start_us);
   }
   out["glitches"] = g.glitches;
   out["glitches-per-minute"] = g.glitches * 60.0 / seconds;

@@ -7,13 +7,17 @@
 //
 // Output file: float32, native byte order, frames interleaved across the recorded ports.
 // It records from its first process cycle, so two probes on one server share a time base.
-// --times-out writes "start USEC" (JACK's microsecond clock at that first frame) and one
-// "xrun USEC" line per xrun of the server meanwhile: the clock is the machine's monotonic one,
-// so probes on several servers can place xruns against one recording.
+// --times-out writes "start USEC" (JACK's microsecond clock at that first frame), one
+// "at FRAME USEC" line for each cycle that did not start where counting frames from the last
+// such line puts it (the server lost time in an xrun: without these, a recording's frame index
+// falls behind the clock by all the time lost), and one "xrun USEC" line per
+// xrun of the server meanwhile. The clock is the machine's monotonic one, so probes on several
+// servers can place xruns against one recording.
 #include <jack/jack.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,6 +30,13 @@
 namespace {
 
 constexpr std::size_t kMaxXruns = 1 << 16;
+constexpr std::size_t kMaxAnchors = 1 << 18;
+
+// A frame index of the probe's stream and JACK's clock at it.
+struct Anchor {
+  std::uint64_t frame = 0;
+  jack_time_t usecs = 0;
+};
 
 struct Probe {
   jack_client_t* client = nullptr;
@@ -38,16 +49,32 @@ struct Probe {
   std::atomic<bool> done{false};
   std::atomic<bool> server_gone{false};
   std::atomic<jack_time_t> start_usecs{0};  // set by the first process cycle
-  std::vector<jack_time_t> xrun_usecs;      // preallocated: kMaxXruns
+  double rate = 0;
+  std::uint64_t frames_seen = 0;  // since the first process cycle
+  std::vector<Anchor> anchors;    // preallocated: kMaxAnchors
+  std::atomic<std::size_t> anchor_count{0};
+  std::vector<jack_time_t> xrun_usecs;  // preallocated: kMaxXruns
   std::atomic<std::size_t> xruns{0};
 };
 
 int process(jack_nframes_t nframes, void* arg) {
   Probe& p = *static_cast<Probe*>(arg);
+  const jack_time_t cycle_usecs = jack_frames_to_time(p.client, jack_last_frame_time(p.client));
   if (p.start_usecs.load(std::memory_order_relaxed) == 0) {
-    p.start_usecs.store(jack_frames_to_time(p.client, jack_last_frame_time(p.client)),
-                        std::memory_order_release);
+    p.start_usecs.store(cycle_usecs, std::memory_order_release);
+    p.anchors[0] = {0, cycle_usecs};
+    p.anchor_count.store(1, std::memory_order_release);
+  } else if (const std::size_t n = p.anchor_count.load(std::memory_order_relaxed);
+             n < kMaxAnchors) {
+    const Anchor& last = p.anchors[n - 1];
+    const double expected = static_cast<double>(last.usecs) +
+                            static_cast<double>(p.frames_seen - last.frame) * 1e6 / p.rate;
+    if (std::abs(static_cast<double>(cycle_usecs) - expected) > 0.5 * nframes * 1e6 / p.rate) {
+      p.anchors[n] = {p.frames_seen, cycle_usecs};
+      p.anchor_count.store(n + 1, std::memory_order_release);
+    }
   }
+  p.frames_seen += nframes;
   if (p.out != nullptr) {
     auto* out = static_cast<float*>(jack_port_get_buffer(p.out, nframes));
     for (jack_nframes_t i = 0; i < nframes; ++i)
@@ -111,7 +138,8 @@ int main(int argc, char** argv) {
   flags.add_string("--signal", &signal, "noise or sine:HZ", "KIND");
   flags.add_repeated("--record", &record, "port to record", "PORT");
   flags.add_string("--out", &out_path, "raw float32 recording", "FILE");
-  flags.add_string("--times-out", &times_path, "start time and the server's xruns (usecs)", "FILE");
+  flags.add_string("--times-out", &times_path, "start time, clock anchors and xruns (usecs)",
+                   "FILE");
   flags.add_int("--milliseconds", &seconds_ms, "recording (or playing) length", 10, 3'600'000,
                 "MS");
   flags.add_bool("--help", &help, "show this help", "-h");
@@ -135,7 +163,9 @@ int main(int argc, char** argv) {
   Probe probe;
   probe.client = client;
   probe.xrun_usecs.resize(kMaxXruns);
+  probe.anchors.resize(kMaxAnchors);
   const double rate = jack_get_sample_rate(client);
+  probe.rate = rate;
   if (!play.empty()) {
     const auto kind =
         sine_hz > 0 ? hydramesh::TestSignal::Kind::kSine : hydramesh::TestSignal::Kind::kNoise;
@@ -188,6 +218,11 @@ int main(int argc, char** argv) {
     FILE* f = std::fopen(times_path.c_str(), "w");
     if (f == nullptr) return fail("cannot write " + times_path);
     std::fprintf(f, "start %llu\n", static_cast<unsigned long long>(probe.start_usecs.load()));
+    const std::size_t anchors = probe.anchor_count.load(std::memory_order_acquire);
+    for (std::size_t i = 1; i < anchors; ++i) {
+      std::fprintf(f, "at %llu %llu\n", static_cast<unsigned long long>(probe.anchors[i].frame),
+                   static_cast<unsigned long long>(probe.anchors[i].usecs));
+    }
     const std::size_t n = probe.xruns.load(std::memory_order_acquire);
     for (std::size_t i = 0; i < n; ++i)
       std::fprintf(f, "xrun %llu\n", static_cast<unsigned long long>(probe.xrun_usecs[i]));
