@@ -9,10 +9,7 @@ namespace {
 
 // Checks that `recorded` is the probe's noise, sample for sample, from the end of the silence
 // before the recorder's connection took effect. Segments spoilt by JACK xruns (a missed period
-// on a loaded machine) are allowed, two per xrun the daemons counted meanwhile, but never more
-// than a quarter: in a noisy phase of a shared VM (tens of xruns a second per dummy server)
-// 33-35 of 39 segments came through, with old and new builds alike, so a floor of nine tenths
-// failed on the machine, not on the code; a codec or playout fault spoils nearly all of them.
+// on a loaded machine) are allowed, two per xrun the daemons counted meanwhile.
 void expect_sample_exact(const std::vector<float>& recorded, std::uint64_t xruns,
                          const std::string& what) {
   static const std::vector<float> reference = reference_noise(48000 * 30);
@@ -24,7 +21,7 @@ void expect_sample_exact(const std::vector<float>& recorded, std::uint64_t xruns
   EXPECT_GE(e.exact, e.segments - 2 * static_cast<int>(xruns))
       << what << ": " << e.exact << " of " << e.segments << " segments bit-exact, " << xruns
       << " xruns";
-  EXPECT_GE(e.exact * 4, e.segments * 3) << what;
+  EXPECT_GE(e.exact * 10, e.segments * 9) << what;
 }
 
 std::uint64_t xruns(const MeshFixture& mesh, const std::vector<std::string>& nodes) {
