@@ -339,9 +339,11 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
 // following on by the count (the server lost time in an xrun), and its server's xruns,
 // in JACK's microsecond clock (the machine's monotonic clock, shared by both servers).
 struct ProbeTimes {
-  double start_us = -1;
   std::vector<std::pair<double, double>> anchors;  // frame, usecs; the first is the start
   std::vector<double> xruns_us;
+
+  bool ok() const { return !anchors.empty(); }  // the probe ran and wrote its file
+  double start_us() const { return anchors.front().second; }
 
   // When the frame `frame` of the probe's stream was played or recorded. Counting frames from
   // the start instead was 0.8 s late after a minute in a noisy phase of this VM, which put
@@ -363,14 +365,10 @@ ProbeTimes read_probe_times(const std::string& path) {
     std::string what;
     double a = 0, b = 0;
     words >> what >> a;
-    if (what == "start") {
-      t.start_us = a;
-      t.anchors.insert(t.anchors.begin(), {0.0, a});
-    }
-    if (what == "at" && words >> b) t.anchors.emplace_back(a, b);
+    if (what == "start") t.anchors.emplace_back(0.0, a);  // the probe writes it first
+    if (what == "at" && words >> b && t.ok()) t.anchors.emplace_back(a, b);
     if (what == "xrun") t.xruns_us.push_back(a);
   }
-  if (t.start_us < 0) t.anchors.clear();
   return t;
 }
 
@@ -381,6 +379,9 @@ ProbeTimes read_probe_times(const std::string& path) {
 // A glitch from 10 ms before to 50 ms after an xrun of either server counts as near it: a
 // stalled graph on either side reaches A's recording within the round trip plus the time a
 // tool needs to recover. The rest are the tool's own.
+constexpr double kNearBeforeXrunUs = 10'000;
+constexpr double kNearAfterXrunUs = 50'000;
+
 nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impaired,
                           double seconds) {
   ServerPair s(o, 64);
@@ -423,7 +424,7 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
                         {"loss-percent", impaired ? o.loss_percent : 0.0},
                         {"jitter-ms", impaired ? o.net_jitter_ms : 0.0},
                         {"server-xruns", {ta.xruns_us.size(), tb.xruns_us.size()}}};
-  if (ta.start_us < 0 || tb.start_us < 0) out["server-xruns"] = nullptr;  // a probe failed
+  if (!ta.ok() || !tb.ok()) out["server-xruns"] = nullptr;  // a probe failed
   std::uint64_t dropouts = 0;
   for (const std::string& f : t.status_files) {
     auto st = stats_from_json(read_text(f));
@@ -450,28 +451,29 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     out["error"] = "no signal came back";
     return out;
   }
-  if (ta.start_us >= 0 && tb.start_us >= 0) {
+  if (ta.ok() && tb.ok()) {
     std::vector<double> xruns = ta.xruns_us;
     xruns.insert(xruns.end(), tb.xruns_us.begin(), tb.xruns_us.end());
     std::sort(xruns.begin(), xruns.end());
     int near = 0;
     for (std::size_t at : g.at) {
+      // Near when some xrun lies in [t - after, t + before].
       const double t_us = ta.usecs_at(static_cast<double>(at));
-      near += std::any_of(xruns.begin(), xruns.end(), [&](double xrun) {
-        return t_us >= xrun - 10'000 && t_us <= xrun + 50'000;
-      });
+      const auto it = std::lower_bound(xruns.begin(), xruns.end(), t_us - kNearAfterXrunUs);
+      near += it != xruns.end() && *it <= t_us + kNearBeforeXrunUs;
     }
     // How much of the recording those windows cover: the share of glitches that would fall
     // near an xrun by chance.
-    const double last_us = ta.usecs_at(static_cast<double>(x.size()));
-    double covered = 0, end = ta.start_us;
+    const double first_us = ta.start_us(), last_us = ta.usecs_at(static_cast<double>(x.size()));
+    double covered = 0, end = first_us;
     for (double xrun : xruns) {
-      const double from = std::max(xrun - 10'000, end), to = std::min(xrun + 50'000, last_us);
+      const double from = std::max(xrun - kNearBeforeXrunUs, end);
+      const double to = std::min(xrun + kNearAfterXrunUs, last_us);
       if (to > from) covered += to - from;
       end = std::max(end, to);
     }
     out["glitches-away-from-xruns"] = g.glitches - near;
-    out["xrun-windows-share"] = covered / (last_us - ta.start_us);
+    out["xrun-windows-share"] = covered / (last_us - first_us);
   }
   out["glitches"] = g.glitches;
   out["glitches-per-minute"] = g.glitches * 60.0 / seconds;

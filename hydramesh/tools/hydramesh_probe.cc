@@ -48,10 +48,10 @@ struct Probe {
   std::size_t capacity_frames = 0;
   std::atomic<bool> done{false};
   std::atomic<bool> server_gone{false};
-  std::atomic<jack_time_t> start_usecs{0};  // set by the first process cycle
   double rate = 0;
   std::uint64_t frames_seen = 0;  // since the first process cycle
-  std::vector<Anchor> anchors;    // preallocated: kMaxAnchors
+  // Preallocated: kMaxAnchors. The first is the first process cycle (frame 0).
+  std::vector<Anchor> anchors;
   std::atomic<std::size_t> anchor_count{0};
   std::vector<jack_time_t> xrun_usecs;  // preallocated: kMaxXruns
   std::atomic<std::size_t> xruns{0};
@@ -60,19 +60,17 @@ struct Probe {
 int process(jack_nframes_t nframes, void* arg) {
   Probe& p = *static_cast<Probe*>(arg);
   const jack_time_t cycle_usecs = jack_frames_to_time(p.client, jack_last_frame_time(p.client));
-  if (p.start_usecs.load(std::memory_order_relaxed) == 0) {
-    p.start_usecs.store(cycle_usecs, std::memory_order_release);
-    p.anchors[0] = {0, cycle_usecs};
-    p.anchor_count.store(1, std::memory_order_release);
-  } else if (const std::size_t n = p.anchor_count.load(std::memory_order_relaxed);
-             n < kMaxAnchors) {
+  const std::size_t n = p.anchor_count.load(std::memory_order_relaxed);
+  bool anchor = n == 0;
+  if (n > 0 && n < kMaxAnchors) {
     const Anchor& last = p.anchors[n - 1];
     const double expected = static_cast<double>(last.usecs) +
                             static_cast<double>(p.frames_seen - last.frame) * 1e6 / p.rate;
-    if (std::abs(static_cast<double>(cycle_usecs) - expected) > 0.5 * nframes * 1e6 / p.rate) {
-      p.anchors[n] = {p.frames_seen, cycle_usecs};
-      p.anchor_count.store(n + 1, std::memory_order_release);
-    }
+    anchor = std::abs(static_cast<double>(cycle_usecs) - expected) > 0.5 * nframes * 1e6 / p.rate;
+  }
+  if (anchor) {
+    p.anchors[n] = {p.frames_seen, cycle_usecs};
+    p.anchor_count.store(n + 1, std::memory_order_release);
   }
   p.frames_seen += nframes;
   if (p.out != nullptr) {
@@ -217,8 +215,9 @@ int main(int argc, char** argv) {
   if (!times_path.empty()) {
     FILE* f = std::fopen(times_path.c_str(), "w");
     if (f == nullptr) return fail("cannot write " + times_path);
-    std::fprintf(f, "start %llu\n", static_cast<unsigned long long>(probe.start_usecs.load()));
     const std::size_t anchors = probe.anchor_count.load(std::memory_order_acquire);
+    const jack_time_t start = anchors > 0 ? probe.anchors[0].usecs : 0;
+    std::fprintf(f, "start %llu\n", static_cast<unsigned long long>(start));
     for (std::size_t i = 1; i < anchors; ++i) {
       std::fprintf(f, "at %llu %llu\n", static_cast<unsigned long long>(probe.anchors[i].frame),
                    static_cast<unsigned long long>(probe.anchors[i].usecs));
