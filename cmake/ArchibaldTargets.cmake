@@ -36,9 +36,12 @@ function(archibald_c_target_defaults target)
   _archibald_sanitize(${target})
 endfunction()
 
-# Every test carries one of ARCHIBALD_TEST_LABELS; TIMEOUT defaults to 120 s.
+# Every test carries one of ARCHIBALD_TEST_LABELS; TIMEOUT defaults to 120 s. REALTIME marks a
+# test that judges audio through JACK servers in real time: ctest runs it with nothing beside it
+# (RUN_SERIAL), because on a 2-core machine a neighbouring test's load becomes xruns and late
+# packets that the test cannot tell from faults of its own.
 macro(_archibald_test_args name)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;LIBS;COMMAND" ${ARGN})
+  cmake_parse_arguments(ARG "REALTIME" "LABEL;TIMEOUT" "SOURCES;LIBS;COMMAND" ${ARGN})
   if(NOT ARG_LABEL IN_LIST ARCHIBALD_TEST_LABELS)
     message(FATAL_ERROR "${name}: LABEL must be one of ${ARCHIBALD_TEST_LABELS}, got '${ARG_LABEL}'")
   endif()
@@ -51,7 +54,7 @@ macro(_archibald_test_args name)
 endmacro()
 
 # archibald_add_gtest(NAME SOURCES a.cc... LIBS lib... LABEL unit|integration|slow|nix
-#                     [TIMEOUT seconds])
+#                     [TIMEOUT seconds] [REALTIME])
 # Builds a GoogleTest binary and registers each of its tests with ctest, labelled.
 function(archibald_add_gtest name)
   _archibald_test_args(${name} ${ARGN})
@@ -60,14 +63,15 @@ function(archibald_add_gtest name)
   archibald_target_defaults(${name})
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${ARG_ENV}"
+               RUN_SERIAL ${ARG_REALTIME}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
-# archibald_add_script_test(NAME COMMAND cmd... LABEL label [TIMEOUT seconds])
+# archibald_add_script_test(NAME COMMAND cmd... LABEL label [TIMEOUT seconds] [REALTIME])
 # Registers a non-GoogleTest test (a script or a program run with arguments).
 function(archibald_add_script_test name)
   _archibald_test_args(${name} ${ARGN})
   add_test(NAME ${name} COMMAND ${ARG_COMMAND})
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "${ARG_ENV}")
+    ENVIRONMENT "${ARG_ENV}" RUN_SERIAL ${ARG_REALTIME})
 endfunction()

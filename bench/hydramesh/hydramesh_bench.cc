@@ -28,6 +28,7 @@
 #include "archibald/flags.h"
 #include "bench_process.h"
 #include "hydramesh/peer_stats.h"
+#include "hydramesh/probe_times.h"
 
 namespace hydramesh::bench {
 namespace {
@@ -335,52 +336,11 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   return g;
 }
 
-// What a probe's --times-out file says: its first frame, the frames where its cycles stopped
-// following on by the count (the server lost time in an xrun), and its server's xruns,
-// in JACK's microsecond clock (the machine's monotonic clock, shared by both servers).
-struct ProbeTimes {
-  std::vector<std::pair<double, double>> anchors;  // frame, usecs; the first is the start
-  std::vector<double> xruns_us;
-
-  bool ok() const { return !anchors.empty(); }  // the probe ran and wrote its file
-  double start_us() const { return anchors.front().second; }
-
-  // When the frame `frame` of the probe's stream was played or recorded. Counting frames from
-  // the start instead was 0.8 s late after a minute in a noisy phase of this VM, which put
-  // most glitches away from the xruns that caused them.
-  double usecs_at(double frame) const {
-    auto it = std::upper_bound(anchors.begin(), anchors.end(), frame,
-                               [](double f, const auto& a) { return f < a.first; });
-    const auto& [from_frame, from_us] = *std::prev(it);
-    return from_us + (frame - from_frame) * 1e6 / 48000.0;
-  }
-};
-
-ProbeTimes read_probe_times(const std::string& path) {
-  ProbeTimes t;
-  std::istringstream text(read_text(path));
-  std::string line;
-  while (std::getline(text, line)) {
-    std::istringstream words(line);
-    std::string what;
-    double a = 0, b = 0;
-    words >> what >> a;
-    if (what == "start") t.anchors.emplace_back(0.0, a);  // the probe writes it first
-    if (what == "at" && words >> b && t.ok()) t.anchors.emplace_back(a, b);
-    if (what == "xrun") t.xruns_us.push_back(a);
-  }
-  return t;
-}
-
 // A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
 // discontinuities counted, with both servers' xruns meanwhile and, for HydraMesh, what its two
 // ends concealed and skipped. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
-//
-// A glitch from 10 ms before to 50 ms after an xrun of either server counts as near it: a
-// stalled graph on either side reaches A's recording within the round trip plus the time a
-// tool needs to recover. The rest are the tool's own.
-constexpr double kNearBeforeXrunUs = 10'000;
-constexpr double kNearAfterXrunUs = 50'000;
+// A glitch near an xrun of either server (see near_xrun) is the machine's; the rest are the
+// tool's own.
 
 nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impaired,
                           double seconds) {
@@ -452,15 +412,11 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     return out;
   }
   if (ta.ok() && tb.ok()) {
-    std::vector<double> xruns = ta.xruns_us;
-    xruns.insert(xruns.end(), tb.xruns_us.begin(), tb.xruns_us.end());
-    std::sort(xruns.begin(), xruns.end());
+    const std::vector<double> xruns = merged_xruns({ta, tb});
     int near = 0;
     for (std::size_t at : g.at) {
-      // Near when some xrun lies in [t - after, t + before].
       const double t_us = ta.usecs_at(static_cast<double>(at));
-      const auto it = std::lower_bound(xruns.begin(), xruns.end(), t_us - kNearAfterXrunUs);
-      near += it != xruns.end() && *it <= t_us + kNearBeforeXrunUs;
+      near += near_xrun(xruns, t_us, t_us);
     }
     // How much of the recording those windows cover: the share of glitches that would fall
     // near an xrun by chance.

@@ -115,6 +115,7 @@ namespace hydramesh::testing {
 struct Exactness {
   int segments = 0;
   int exact = 0;
+  std::vector<std::size_t> inexact_from;  // recorded index where each inexact segment starts
 };
 
 inline Exactness check_exact_segments(const std::vector<float>& reference,
@@ -138,7 +139,10 @@ inline Exactness check_exact_segments(const std::vector<float>& reference,
       const long found = find_in_reference(reference, recorded, s);
       aligned = found >= 0;
       offset = found - static_cast<long>(s);
-      if (!aligned || !matches(offset)) continue;
+      if (!aligned || !matches(offset)) {
+        result.inexact_from.push_back(s);
+        continue;
+      }
     }
     ++result.exact;
   }

@@ -68,13 +68,15 @@ Child MeshFixture::play(const std::string& server, const std::string& port,
                         const std::string& signal, int ms, const std::string& name) {
   // JACK client names are unique across servers: jack2 names client sockets without the
   // server name, so two clients of one name opening at once on two servers can collide.
-  return Child({HYDRAMESH_PROBE_PATH, "--server", server, "--name", name + "-" + server, "--play",
-                port, "--signal", signal, "--milliseconds", std::to_string(ms)},
-               dir_ + "/" + name + "-" + server + ".log");
+  const std::string base = dir_ + "/" + name + "-" + server;
+  return Child(
+      {HYDRAMESH_PROBE_PATH, "--server", server, "--name", name + "-" + server, "--play", port,
+       "--signal", signal, "--milliseconds", std::to_string(ms), "--times-out", base + ".times"},
+      base + ".log");
 }
 
-bool MeshFixture::record(const std::string& server, const std::vector<std::string>& ports, int ms,
-                         const std::string& file, const std::string& name) {
+Child MeshFixture::start_recording(const std::string& server, const std::vector<std::string>& ports,
+                                   int ms, const std::string& file, const std::string& name) {
   std::vector<std::string> argv = {HYDRAMESH_PROBE_PATH,
                                    "--server",
                                    server,
@@ -82,14 +84,20 @@ bool MeshFixture::record(const std::string& server, const std::vector<std::strin
                                    name + "-" + server,
                                    "--out",
                                    dir_ + "/" + file,
+                                   "--times-out",
+                                   dir_ + "/" + file + ".times",
                                    "--milliseconds",
                                    std::to_string(ms)};
   for (const std::string& p : ports) {
     argv.push_back("--record");
     argv.push_back(p);
   }
-  Child probe(argv, dir_ + "/" + name + "-" + server + ".log");
-  return probe.wait_exit(ms / 1000.0 + 30.0) == 0;
+  return Child(argv, dir_ + "/" + name + "-" + server + ".log");
+}
+
+bool MeshFixture::record(const std::string& server, const std::vector<std::string>& ports, int ms,
+                         const std::string& file, const std::string& name) {
+  return start_recording(server, ports, ms, file, name).wait_exit(ms / 1000.0 + 30.0) == 0;
 }
 
 }  // namespace hydramesh::testing

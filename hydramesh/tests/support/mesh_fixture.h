@@ -61,11 +61,15 @@ class MeshFixture {
   // Waits until node's status shows peer playing audio.
   bool wait_for_stream(const std::string& node_id, const std::string& peer, double timeout_s = 20);
 
-  // Probe: plays `signal` into port on server for ms milliseconds.
+  // Probe: plays `signal` into port on server for ms milliseconds; its times (see
+  // hydramesh/probe_times.h) go to <dir>/<name>-<server>.times.
   Child play(const std::string& server, const std::string& port, const std::string& signal, int ms,
              const std::string& name = "player");
-  // Probe: records ports on server for ms milliseconds into <dir>/<file>; blocks until done.
-  // Returns false when the probe failed.
+  // Probe: records ports on server for ms milliseconds into <dir>/<file>, and its times into
+  // <dir>/<file>.times.
+  Child start_recording(const std::string& server, const std::vector<std::string>& ports, int ms,
+                        const std::string& file, const std::string& name = "recorder");
+  // The same, blocking until done. Returns false when the probe failed.
   bool record(const std::string& server, const std::vector<std::string>& ports, int ms,
               const std::string& file, const std::string& name = "recorder");
 

@@ -1,0 +1,74 @@
+// Reading what `hydramesh-probe --times-out` wrote, for tests and benchmarks that place a
+// recording's faults in time against the JACK servers' xruns.
+#pragma once
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hydramesh {
+
+// A probe's first frame, the frames where its cycles stopped following on by the count (the
+// server lost time in an xrun), and its server's xruns, in JACK's microsecond clock (the
+// machine's monotonic clock, shared by every server on it).
+struct ProbeTimes {
+  std::vector<std::pair<double, double>> anchors;  // frame, usecs; the first is the start
+  std::vector<double> xruns_us;
+
+  bool ok() const { return !anchors.empty(); }  // the probe ran and wrote its file
+  double start_us() const { return anchors.front().second; }
+
+  // When the frame `frame` of the probe's stream was played or recorded. Counting frames from
+  // the start instead was 0.8 s late after a minute in a noisy phase of this VM, which put
+  // most glitches away from the xruns that caused them.
+  double usecs_at(double frame) const {
+    auto it = std::upper_bound(anchors.begin(), anchors.end(), frame,
+                               [](double f, const auto& a) { return f < a.first; });
+    const auto& [from_frame, from_us] = *std::prev(it);
+    return from_us + (frame - from_frame) * 1e6 / 48000.0;
+  }
+};
+
+inline ProbeTimes read_probe_times(const std::string& path) {
+  ProbeTimes t;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string what;
+    double a = 0, b = 0;
+    words >> what >> a;
+    if (what == "start") t.anchors.emplace_back(0.0, a);  // the probe writes it first
+    if (what == "at" && words >> b && t.ok()) t.anchors.emplace_back(a, b);
+    if (what == "xrun") t.xruns_us.push_back(a);
+  }
+  return t;
+}
+
+// The xruns of several probes' servers, sorted.
+inline std::vector<double> merged_xruns(const std::vector<ProbeTimes>& probes) {
+  std::vector<double> all;
+  for (const ProbeTimes& p : probes)
+    all.insert(all.end(), p.xruns_us.begin(), p.xruns_us.end());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+// A fault from 10 ms before to 50 ms after an xrun of any server in the chain counts as near
+// it: a stalled graph on either side of a link reaches the far end's recording within the
+// round trip plus the time the link needs to recover.
+inline constexpr double kNearBeforeXrunUs = 10'000;
+inline constexpr double kNearAfterXrunUs = 50'000;
+
+// Whether a fault anywhere in [from_us, to_us] is near one of `sorted_xruns`.
+inline bool near_xrun(const std::vector<double>& sorted_xruns, double from_us, double to_us) {
+  const auto it =
+      std::lower_bound(sorted_xruns.begin(), sorted_xruns.end(), from_us - kNearAfterXrunUs);
+  return it != sorted_xruns.end() && *it <= to_us + kNearBeforeXrunUs;
+}
+
+}  // namespace hydramesh
