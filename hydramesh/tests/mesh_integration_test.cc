@@ -1,46 +1,23 @@
 // Two hydrameshd daemons, each on its own JACK dummy server, streaming over 127.0.0.1.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
-
-#include "hydramesh/probe_times.h"
 #include "signal_analysis.h"
 #include "support/mesh_fixture.h"
 
 namespace hydramesh::testing {
 namespace {
 
-// Checks that `recorded` is the probe's noise, sample for sample, from the end of the silence
-// before the recorder's connection took effect, wherever no JACK server in the chain had an
-// xrun. A stalled graph (a missed period on a loaded machine) spoils what it touches: each
-// inexact segment must lie near one of `xruns` (see near_xrun), as placed by the recorder's
-// `times`. At least 30 segments away from every xrun must be judged: with fewer the machine
-// was too busy for the run to show anything, and that fails too.
+// `recorded` is the probe's noise sample for sample wherever no server in the chain had an xrun
+// (see judge_exactness), judged over at least 30 segments: with fewer the machine was too busy
+// for the run to show anything, and that fails too.
 void expect_sample_exact(const std::vector<float>& recorded, const ProbeTimes& times,
                          const std::vector<double>& xruns, const std::string& what) {
-  static const std::vector<float> reference = reference_noise(48000 * 30);
-  constexpr std::size_t kSegment = 2400;
   ASSERT_TRUE(times.ok()) << what << ": the recorder wrote no times";
-  std::size_t from = 0;
-  while (from < recorded.size() && recorded[from] == 0.0f)
-    ++from;
-  from += 64;
-  const Exactness e = check_exact_segments(reference, recorded, from, recorded.size(), kSegment);
-  int clear = 0;
-  for (int i = 0; i < e.segments; ++i) {
-    const std::size_t s = from + static_cast<std::size_t>(i) * kSegment;
-    const double begin_us = times.usecs_at(static_cast<double>(s));
-    const bool near = near_xrun(xruns, begin_us, times.usecs_at(static_cast<double>(s + kSegment)));
-    const bool exact =
-        std::find(e.inexact_from.begin(), e.inexact_from.end(), s) == e.inexact_from.end();
-    clear += !near;
-    EXPECT_TRUE(exact || near) << what << ": segment " << i << " of " << e.segments << " ("
-                               << std::lround((begin_us - times.start_us()) / 1000.0)
-                               << " ms into the recording) is not bit-exact, with no xrun near";
-  }
-  EXPECT_GE(clear, 30) << what << ": only " << clear << " of " << e.segments
-                       << " segments away from the " << xruns.size() << " xruns";
+  const TimedExactness e = judge_exactness(recorded, times, xruns);
+  EXPECT_EQ(e.unexplained_ms, std::vector<long>{})
+      << what << ": segments not bit-exact with no xrun near (ms into the recording)";
+  EXPECT_GE(e.clear, 30) << what << ": only " << e.clear << " of " << e.segments
+                         << " segments away from the " << xruns.size() << " xruns";
 }
 
 TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {

@@ -1,12 +1,14 @@
 // Helpers for tests that judge audio: click detection on sines, alignment, SNR.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numbers>
 #include <vector>
 
+#include "hydramesh/probe_times.h"
 #include "hydramesh/test_signal.h"
 
 namespace hydramesh::testing {
@@ -145,6 +147,40 @@ inline Exactness check_exact_segments(const std::vector<float>& reference,
       }
     }
     ++result.exact;
+  }
+  return result;
+}
+
+// Sample-exactness of the probe's noise in recorded[..to), from the end of the silence before
+// the recorder's connection took effect, judged against the xruns of the servers in the chain:
+// a stalled graph spoils what it touches, so only an inexact segment away from every xrun (see
+// near_xrun; `times` places the recording) is a fault of the stream. `clear` says how many
+// segments that judged: on a machine busy enough to xrun all the time, few.
+struct TimedExactness {
+  int segments = 0;
+  int clear = 0;                     // segments away from every xrun
+  std::vector<long> unexplained_ms;  // inexact segments away from every xrun: ms into the take
+};
+
+inline TimedExactness judge_exactness(const std::vector<float>& recorded, const ProbeTimes& times,
+                                      const std::vector<double>& xruns, std::size_t to = SIZE_MAX) {
+  static const std::vector<float> reference = reference_noise(48000 * 30);
+  constexpr std::size_t kSegment = 2400;
+  TimedExactness result;
+  if (!times.ok()) return result;  // nothing judged
+  std::size_t from = 0;
+  while (from < recorded.size() && recorded[from] == 0.0f)
+    ++from;
+  from += 64;
+  const Exactness e = check_exact_segments(reference, recorded, from, to, kSegment);
+  result.segments = e.segments;
+  for (int i = 0; i < e.segments; ++i) {
+    const std::size_t s = from + static_cast<std::size_t>(i) * kSegment;
+    const double begin_us = times.usecs_at(static_cast<double>(s));
+    if (near_xrun(xruns, begin_us, times.usecs_at(static_cast<double>(s + kSegment)))) continue;
+    ++result.clear;
+    if (std::find(e.inexact_from.begin(), e.inexact_from.end(), s) != e.inexact_from.end())
+      result.unexplained_ms.push_back(std::lround((begin_us - times.start_us()) / 1000.0));
   }
   return result;
 }

@@ -95,6 +95,13 @@ Child MeshFixture::start_recording(const std::string& server, const std::vector<
   return Child(argv, dir_ + "/" + name + "-" + server + ".log");
 }
 
+Child MeshFixture::watch_xruns(const std::string& server, int ms) {
+  const std::string base = dir_ + "/xruns-" + server;
+  return Child({HYDRAMESH_PROBE_PATH, "--server", server, "--name", "xruns-" + server,
+                "--milliseconds", std::to_string(ms), "--times-out", base + ".times"},
+               base + ".log");
+}
+
 bool MeshFixture::record(const std::string& server, const std::vector<std::string>& ports, int ms,
                          const std::string& file, const std::string& name) {
   return start_recording(server, ports, ms, file, name).wait_exit(ms / 1000.0 + 30.0) == 0;

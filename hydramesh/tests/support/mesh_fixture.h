@@ -72,6 +72,9 @@ class MeshFixture {
   // The same, blocking until done. Returns false when the probe failed.
   bool record(const std::string& server, const std::vector<std::string>& ports, int ms,
               const std::string& file, const std::string& name = "recorder");
+  // Probe: plays and records nothing for ms milliseconds; its times, with its server's xruns,
+  // go to <dir>/xruns-<server>.times.
+  Child watch_xruns(const std::string& server, int ms);
 
  private:
   std::string dir_;
