@@ -83,6 +83,28 @@ done
 grep -q "peer b is up" "$dir/a.log" || fail "daemon a never saw peer b come up"
 grep -q "48000 Hz / 64 frames" "$dir/a.log" || fail "daemon a did not run at 48000 Hz / 64 frames"
 
+# A round trip can only be measured once it holds still: rtl correlates 0.68 s of the echo,
+# and while a drift loop moves its resampler (up to 3000 ppm: 2 ms over those 0.68 s) the peak
+# smears below rtl's threshold. Under PipeWire the loops hunt: with no packet late or lost,
+# their drift swung between -500 and +1300 ppm for 20 s in one run (their input, the least
+# slack of a window, moves in steps of 32 frames here, and the loop answers each step with
+# hundreds of ppm); in another, stalls kept A's buffer dry and held it at -3000 ppm for 12 s.
+# Either way rtl gave up after 20 s (once in CI, once in 4 runs here). So wait, up to a
+# minute, until both have stayed within 300 ppm for a second (status files: every 0.5 s).
+drift() { jq -r '[.peers[]."drift-ppm" | fabs] | max // 1e9' "$1" 2>/dev/null || echo 1e9; }
+calm=0
+for _ in $(seq 600); do
+  if awk -v a="$(drift "$dir/a.json")" -v b="$(drift "$dir/b.json")" \
+    'BEGIN { exit !(a <= 300 && b <= 300) }'; then
+    calm=$((calm + 1))
+    ((calm < 10)) || break
+  else
+    calm=0
+  fi
+  sleep 0.1
+done
+((calm >= 10)) || fail "the drift loops did not settle within 60 s (|drift| > 300 ppm)"
+
 # The round trip: A's send port -> network -> B echoes -> network -> A's receive port for B.
 pw-jack "$audio_setup" rtl --out pwtest-a-send:send_1 --in pwtest-a:b_1 --timeout 20 \
   --json >"$dir/rtl.json" 2>"$dir/rtl.log" || fail "audio-setup rtl found no round trip"
