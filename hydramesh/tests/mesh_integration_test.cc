@@ -37,23 +37,29 @@ TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {
   ASSERT_TRUE(mesh.wait_for_stream("bob", "alice")) << read_file(mesh.log_path("bob"));
   ASSERT_TRUE(mesh.wait_for_stream("alice", "bob")) << read_file(mesh.log_path("alice"));
 
-  // The players run from before the recordings to after them, so their servers' xruns cover
-  // whatever can reach a recording.
-  Child player_a = mesh.play(server_a.name(), port("alice", "send_1"), "noise", 5000);
-  Child player_b = mesh.play(server_b.name(), port("bob", "send_1"), "noise", 5000);
+  // The players run from before the recordings until after them, however much time the servers
+  // lose in xruns, so their xruns cover whatever can reach a recording.
+  Child player_a = mesh.play(server_a.name(), port("alice", "send_1"), "noise", 20000);
+  Child player_b = mesh.play(server_b.name(), port("bob", "send_1"), "noise", 20000);
   usleep(400'000);
   Child recorder_a =
       mesh.start_recording(server_a.name(), {port("alice", "bob_1")}, 4000, "at_alice.raw");
   Child recorder_b =
       mesh.start_recording(server_b.name(), {port("bob", "alice_1")}, 4000, "at_bob.raw");
-  for (Child* probe : {&recorder_a, &recorder_b, &player_a, &player_b})
-    ASSERT_EQ(probe->wait_exit(30), 0);
+  ASSERT_EQ(recorder_a.wait_exit(30), 0);
+  ASSERT_EQ(recorder_b.wait_exit(30), 0);
+  usleep(100'000);  // past the 50 ms an xrun reaches after it
+  player_a.stop();
+  player_b.stop();
 
   const ProbeTimes times_a = read_probe_times(mesh.dir() + "/at_alice.raw.times");
   const ProbeTimes times_b = read_probe_times(mesh.dir() + "/at_bob.raw.times");
-  const std::vector<double> xruns =
-      merged_xruns({read_probe_times(mesh.dir() + "/player-" + server_a.name() + ".times"),
-                    read_probe_times(mesh.dir() + "/player-" + server_b.name() + ".times")});
+  const ProbeTimes played_a =
+      read_probe_times(mesh.dir() + "/player-" + server_a.name() + ".times");
+  const ProbeTimes played_b =
+      read_probe_times(mesh.dir() + "/player-" + server_b.name() + ".times");
+  ASSERT_TRUE(played_a.ok() && played_b.ok()) << "a player wrote no times";
+  const std::vector<double> xruns = merged_xruns({played_a, played_b});
   expect_sample_exact(read_raw_floats(mesh.dir() + "/at_bob.raw"), times_b, xruns,
                       "alice -> bob (pcm16)");
   expect_sample_exact(read_raw_floats(mesh.dir() + "/at_alice.raw"), times_a, xruns,

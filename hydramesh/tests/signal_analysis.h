@@ -116,7 +116,6 @@ namespace hydramesh::testing {
 // exact again at the new alignment.
 struct Exactness {
   int segments = 0;
-  int exact = 0;
   std::vector<std::size_t> inexact_from;  // recorded index where each inexact segment starts
 };
 
@@ -141,12 +140,8 @@ inline Exactness check_exact_segments(const std::vector<float>& reference,
       const long found = find_in_reference(reference, recorded, s);
       aligned = found >= 0;
       offset = found - static_cast<long>(s);
-      if (!aligned || !matches(offset)) {
-        result.inexact_from.push_back(s);
-        continue;
-      }
+      if (!aligned || !matches(offset)) result.inexact_from.push_back(s);
     }
-    ++result.exact;
   }
   return result;
 }

@@ -13,11 +13,13 @@
 // falls behind the clock by all the time lost), and one "xrun USEC" line per
 // xrun of the server meanwhile. The clock is the machine's monotonic one, so probes on several
 // servers can place xruns against one recording.
+// SIGTERM or SIGINT ends it before --milliseconds, writing what it has recorded and its times.
 #include <jack/jack.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -103,6 +105,11 @@ int on_xrun(void* arg) {
   return 0;
 }
 
+volatile std::sig_atomic_t g_stop = 0;
+void on_stop_signal(int) {
+  g_stop = 1;
+}
+
 void on_shutdown(void* arg) {
   static_cast<Probe*>(arg)->server_gone.store(true);
 }
@@ -153,6 +160,11 @@ int main(int argc, char** argv) {
     return fail("--signal: expected noise or sine:HZ (0 < HZ < 24000), got '" + signal + "'", 2);
   }
 
+  struct sigaction stop {};
+  stop.sa_handler = on_stop_signal;
+  sigaction(SIGTERM, &stop, nullptr);
+  sigaction(SIGINT, &stop, nullptr);
+
   jack_status_t status{};
   jack_client_t* client = jack_client_open(
       name.c_str(), static_cast<jack_options_t>(JackNoStartServer | JackServerName), &status,
@@ -195,7 +207,7 @@ int main(int argc, char** argv) {
   }
   // Without recording, play for the given time (by the clock: sleeps overshoot).
   const jack_time_t deadline = jack_get_time() + static_cast<jack_time_t>(seconds_ms) * 1000;
-  while (!probe.server_gone.load()) {
+  while (!probe.server_gone.load() && g_stop == 0) {
     if (!record.empty() && probe.done.load(std::memory_order_acquire)) break;
     if (record.empty() && jack_get_time() >= deadline) break;
     usleep(10'000);
@@ -204,11 +216,11 @@ int main(int argc, char** argv) {
   jack_client_close(client);
   if (probe.server_gone.load()) return fail("the JACK server went away");
   if (!out_path.empty()) {
+    const std::size_t samples = probe.recorded_frames * probe.inputs.size();  // all, unless stopped
     FILE* f = std::fopen(out_path.c_str(), "wb");
     if (f == nullptr) return fail("cannot write " + out_path);
-    const std::size_t written =
-        std::fwrite(probe.recording.data(), sizeof(float), probe.recording.size(), f);
-    if (std::fclose(f) != 0 || written != probe.recording.size()) {
+    const std::size_t written = std::fwrite(probe.recording.data(), sizeof(float), samples, f);
+    if (std::fclose(f) != 0 || written != samples) {
       return fail("cannot write " + out_path);
     }
   }

@@ -61,8 +61,8 @@ class MeshFixture {
   // Waits until node's status shows peer playing audio.
   bool wait_for_stream(const std::string& node_id, const std::string& peer, double timeout_s = 20);
 
-  // Probe: plays `signal` into port on server for ms milliseconds; its times (see
-  // hydramesh/probe_times.h) go to <dir>/<name>-<server>.times.
+  // Probe: plays `signal` into port on server for ms milliseconds, or until stopped (it then
+  // still writes its times: see hydramesh/probe_times.h) to <dir>/<name>-<server>.times.
   Child play(const std::string& server, const std::string& port, const std::string& signal, int ms,
              const std::string& name = "player");
   // Probe: records ports on server for ms milliseconds into <dir>/<file>, and its times into
@@ -72,8 +72,8 @@ class MeshFixture {
   // The same, blocking until done. Returns false when the probe failed.
   bool record(const std::string& server, const std::vector<std::string>& ports, int ms,
               const std::string& file, const std::string& name = "recorder");
-  // Probe: plays and records nothing for ms milliseconds; its times, with its server's xruns,
-  // go to <dir>/xruns-<server>.times.
+  // Probe: plays and records nothing for ms milliseconds or until stopped; its times, with its
+  // server's xruns, go to <dir>/xruns-<server>.times.
   Child watch_xruns(const std::string& server, int ms);
 
  private:
