@@ -121,7 +121,7 @@ struct Exactness {
 
 inline Exactness check_exact_segments(const std::vector<float>& reference,
                                       const std::vector<float>& recorded, std::size_t from,
-                                      std::size_t to, std::size_t segment = 2400) {
+                                      std::size_t to, std::size_t segment) {
   Exactness result;
   long offset = 0;  // reference index minus recorded index (negative when recording began first)
   bool aligned = false;
