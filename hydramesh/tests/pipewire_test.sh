@@ -93,7 +93,8 @@ grep -q "48000 Hz / 64 frames" "$dir/a.log" || fail "daemon a did not run at 480
 # minute, until both have stayed within 300 ppm for a second (status files: every 0.5 s).
 drift() { jq -r '[.peers[]."drift-ppm" | fabs] | max // 1e9' "$1" 2>/dev/null || echo 1e9; }
 calm=0
-for _ in $(seq 600); do
+deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
   if awk -v a="$(drift "$dir/a.json")" -v b="$(drift "$dir/b.json")" \
     'BEGIN { exit !(a <= 300 && b <= 300) }'; then
     calm=$((calm + 1))
