@@ -367,17 +367,18 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
   const std::string times_b = o.dir + "/times-" + tag + "-b.txt";
   for (const std::string& f : {times_a, times_b})
     std::remove(f.c_str());
-  // B's xruns over the same stretch, by an idle probe (a little longer, to cover A's start).
+  // B's xruns over the same stretch, by an idle probe started before A's recording and stopped
+  // after it (SIGTERM: it still writes its times), however much time the servers lose.
   Process xruns_b({HYDRAMESH_PROBE_PATH, "--server", s.b(), "--name", "xruns", "--times-out",
-                   times_b, "--milliseconds", std::to_string(ms + 2000)},
+                   times_b, "--milliseconds", "3600000"},
                   o.dir + "/probe-b.log");
   sleep_seconds(0.5);
   run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "glitch", "--play", t.a_send, "--signal",
        "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms),
        "--times-out", times_a},
       o.dir + "/probe.log", seconds + 30);
-  for (int i = 0; i < 100 && xruns_b.running(); ++i)
-    sleep_seconds(0.1);
+  sleep_seconds(0.1);  // past the 50 ms an xrun reaches after it
+  xruns_b.stop();
   const ProbeTimes ta = read_probe_times(times_a), tb = read_probe_times(times_b);
   nlohmann::json out = {{"tool", tool},
                         {"seconds", seconds},
