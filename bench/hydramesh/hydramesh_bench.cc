@@ -413,7 +413,7 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     return out;
   }
   if (ta.ok() && tb.ok()) {
-    const std::vector<double> xruns = merged_xruns({ta, tb});
+    const std::vector<XrunSpan> xruns = merged_xruns({ta, tb});
     int near = 0;
     for (std::size_t at : g.at) {
       const double t_us = ta.usecs_at(static_cast<double>(at));
@@ -423,9 +423,9 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     // near an xrun by chance.
     const double first_us = ta.start_us(), last_us = ta.usecs_at(static_cast<double>(x.size()));
     double covered = 0, end = first_us;
-    for (double xrun : xruns) {
-      const double from = std::max(xrun - kNearBeforeXrunUs, end);
-      const double to = std::min(xrun + kNearAfterXrunUs, last_us);
+    for (const XrunSpan& xrun : xruns) {
+      const double from = std::max(xrun.begin_us - kNearBeforeXrunUs, end);
+      const double to = std::min(xrun.end_us + kNearAfterXrunUs, last_us);
       if (to > from) covered += to - from;
       end = std::max(end, to);
     }

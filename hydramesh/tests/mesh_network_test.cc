@@ -44,7 +44,8 @@ std::uint64_t total_xruns(const MeshFixture& mesh, const std::vector<std::string
 TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
   MeshFixture mesh("three-node");
   JackServer sa("hm3A", mesh.dir()), sb("hm3B", mesh.dir()), sc("hm3C", mesh.dir());
-  ASSERT_TRUE(sa.ready() && sb.ready() && sc.ready());
+  Canary canary(mesh);
+  ASSERT_TRUE(sa.ready() && sb.ready() && sc.ready() && canary.ready());
   const int pa = free_udp_port(), pb = free_udp_port(), pc = free_udp_port();
   DaemonSpec a = daemon_spec("alice", sa.name(), pa, {pb, pc});
   DaemonSpec b = daemon_spec("bob", sb.name(), pb, {pa, pc});
@@ -53,73 +54,89 @@ TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
   b.codec = "pcm24";
   c.codec = "float32";
   a.jitter_ms = b.jitter_ms = c.jitter_ms = "30";
-  Child da = mesh.start_daemon(a), db = mesh.start_daemon(b), dc = mesh.start_daemon(c);
+  Child da = mesh.start_daemon(a), db = mesh.start_daemon(b);
   ASSERT_TRUE(mesh.wait_for_stream("bob", "alice"));
-  ASSERT_TRUE(mesh.wait_for_stream("bob", "charlie"));
-  ASSERT_TRUE(mesh.wait_for_stream("charlie", "alice"));
-  ASSERT_TRUE(mesh.wait_for_stream("alice", "charlie"));
 
-  // The players and bob's watcher run from before the recordings until after them (charlie's
-  // until after his), however much time the servers lose in xruns: their xruns cover whatever
-  // can reach a recording.
-  const std::uint64_t xruns_before = total_xruns(mesh, {"alice", "bob", "charlie"});
-  Child pl_a = mesh.play(sa.name(), port("alice", "send_1"), "noise", 20000);
-  Child pl_c = mesh.play(sc.name(), port("charlie", "send_1"), "noise", 20000);
-  Child watch_b = mesh.watch_xruns(sb.name(), 20000);
-  usleep(400'000);
-  Child rec_c =
-      mesh.start_recording(sc.name(), {port("charlie", "alice_1")}, 1000, "at_charlie.raw");
-  Child rec_b = mesh.start_recording(sb.name(), {port("bob", "alice_1"), port("bob", "charlie_1")},
-                                     3000, "at_bob.raw");
-  ASSERT_EQ(rec_c.wait_exit(30), 0);
-  usleep(100'000);  // past the 50 ms an xrun reaches after it
-  pl_c.stop();
-  // Charlie leaves while bob is still recording alice: alice's stream must not notice.
-  dc.stop();
-  ASSERT_EQ(rec_b.wait_exit(30), 0);
-  usleep(100'000);
-  pl_a.stop();
-  watch_b.stop();
+  // Each take: charlie joins, the streams are recorded, and charlie leaves while bob is still
+  // recording alice, whose stream must not notice. At least a quarter of each stream's segments
+  // must lie away from xruns, over as many takes as that needs (kMaxTakes), unless the canary
+  // shows the machine itself too busy to run audio.
+  TimedExactness alice_bob, charlie_bob, alice_charlie;
+  auto enough = [&] {
+    return alice_bob.clear >= 15 && charlie_bob.clear >= 5 && alice_charlie.clear >= 5;
+  };
+  for (int take = 0; take < kMaxTakes && !enough(); ++take) {
+    canary.start_take();
+    Child dc = mesh.start_daemon(c);
+    ASSERT_TRUE(mesh.wait_for_stream("bob", "charlie"));
+    ASSERT_TRUE(mesh.wait_for_stream("charlie", "alice"));
+    ASSERT_TRUE(mesh.wait_for_stream("alice", "charlie"));
+    const std::uint64_t xruns_before = total_xruns(mesh, {"alice", "bob", "charlie"});
+    const std::uint64_t concealed_before =
+        find_peer(read_status(mesh.status_path("bob")), "alice")->concealed;
 
-  std::vector<ProbeTimes> watched;
-  for (const std::string& f :
-       {"/player-" + sa.name(), "/xruns-" + sb.name(), "/player-" + sc.name()}) {
-    watched.push_back(read_probe_times(mesh.dir() + f + ".times"));
-    ASSERT_TRUE(watched.back().ok()) << f << " wrote no times";
+    // The players and bob's watcher run from before the recordings until after them
+    // (charlie's until after his), however much time the servers lose in xruns: their xruns
+    // cover whatever can reach a recording.
+    Child pl_a = mesh.play(sa.name(), port("alice", "send_1"), "noise", 20000);
+    Child pl_c = mesh.play(sc.name(), port("charlie", "send_1"), "noise", 20000);
+    Child watch_b = mesh.watch_xruns(sb.name(), 20000);
+    usleep(400'000);
+    Child rec_c =
+        mesh.start_recording(sc.name(), {port("charlie", "alice_1")}, 1000, "at_charlie.raw");
+    Child rec_b = mesh.start_recording(
+        sb.name(), {port("bob", "alice_1"), port("bob", "charlie_1")}, 3000, "at_bob.raw");
+    ASSERT_EQ(rec_c.wait_exit(30), 0);
+    usleep(100'000);  // past the 50 ms an xrun reaches after it
+    pl_c.stop();
+    dc.stop();  // his status file now holds his last counts
+    ASSERT_EQ(rec_b.wait_exit(30), 0);
+    usleep(100'000);
+    pl_a.stop();
+    watch_b.stop();
+    canary.end_take();
+
+    std::vector<ProbeTimes> watched;
+    for (const std::string& f :
+         {"/player-" + sa.name(), "/xruns-" + sb.name(), "/player-" + sc.name()}) {
+      watched.push_back(read_probe_times(mesh.dir() + f + ".times"));
+      ASSERT_TRUE(watched.back().ok()) << f << " wrote no times";
+    }
+    const std::vector<XrunSpan> xruns = merged_xruns(watched);
+    const ProbeTimes times_b = read_probe_times(mesh.dir() + "/at_bob.raw.times");
+    const std::vector<float> at_bob = read_raw_floats(mesh.dir() + "/at_bob.raw");
+    alice_bob += judge_exactness(channel(at_bob, 2, 0), times_b, xruns);
+    // Charlie's stream was exact while charlie played (the first second of bob's recording).
+    charlie_bob += judge_exactness(channel(at_bob, 2, 1), times_b, xruns, 48000);
+    alice_charlie += judge_exactness(read_raw_floats(mesh.dir() + "/at_charlie.raw"),
+                                     read_probe_times(mesh.dir() + "/at_charlie.raw.times"), xruns);
+    std::printf("take %d: %zu xrun spans; clear so far %d, %d, %d\n", take + 1, xruns.size(),
+                alice_bob.clear, charlie_bob.clear, alice_charlie.clear);
+
+    // Concealment, which none of the above can place in time: two packets at most per xrun
+    // the daemons counted.
+    usleep(600'000);  // a status-file period, for alice's and bob's xrun counts
+    ASSERT_TRUE(wait_until(
+        [&] {
+          const NodeStatsSnapshot snapshot = read_status(mesh.status_path("bob"));
+          const PeerStatsSnapshot* p = find_peer(snapshot, "charlie");
+          return p != nullptr && !p->active;
+        },
+        10));
+    const std::uint64_t xruns_in_take =
+        total_xruns(mesh, {"alice", "bob", "charlie"}) - xruns_before;
+    const NodeStatsSnapshot bob = read_status(mesh.status_path("bob"));
+    EXPECT_TRUE(find_peer(bob, "alice")->active);
+    EXPECT_LE(find_peer(bob, "alice")->concealed - concealed_before, 2 * xruns_in_take);
   }
-  const std::vector<double> xruns = merged_xruns(watched);
-  const ProbeTimes times_b = read_probe_times(mesh.dir() + "/at_bob.raw.times");
-  const std::vector<float> at_bob = read_raw_floats(mesh.dir() + "/at_bob.raw");
-  // At least a quarter of each stream's segments must lie away from xruns, to have judged
-  // something (the old check, two spoilt segments per xrun anywhere, had no such floor).
-  const TimedExactness alice_bob = judge_exactness(channel(at_bob, 2, 0), times_b, xruns);
   EXPECT_EQ(alice_bob.unexplained_ms, std::vector<long>{}) << "alice -> bob, while charlie left";
-  EXPECT_GE(alice_bob.clear, 15) << alice_bob.segments << " segments, " << xruns.size() << " xruns";
-  // Charlie's stream was exact while charlie played (the first second of bob's recording).
-  const TimedExactness charlie_bob = judge_exactness(channel(at_bob, 2, 1), times_b, xruns, 48000);
   EXPECT_EQ(charlie_bob.unexplained_ms, std::vector<long>{}) << "charlie -> bob";
-  EXPECT_GE(charlie_bob.clear, 5) << charlie_bob.segments << " segments";
-  const TimedExactness alice_charlie =
-      judge_exactness(read_raw_floats(mesh.dir() + "/at_charlie.raw"),
-                      read_probe_times(mesh.dir() + "/at_charlie.raw.times"), xruns);
   EXPECT_EQ(alice_charlie.unexplained_ms, std::vector<long>{}) << "alice -> charlie";
+  if (!enough() && canary.busy_in_every_take())
+    GTEST_SKIP() << "too busy to judge: " << canary.report();
+  EXPECT_GE(alice_bob.clear, 15) << alice_bob.segments << " segments in " << kMaxTakes << " takes";
+  EXPECT_GE(charlie_bob.clear, 5) << charlie_bob.segments << " segments";
   EXPECT_GE(alice_charlie.clear, 5) << alice_charlie.segments << " segments";
-
-  // Concealment, which none of the above can place in time: two packets at most per xrun the
-  // daemons counted.
-  usleep(600'000);  // a status-file period, for the xrun counts
-  const int spoilt =
-      2 * static_cast<int>(total_xruns(mesh, {"alice", "bob", "charlie"}) - xruns_before);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const NodeStatsSnapshot snapshot = read_status(mesh.status_path("bob"));
-        const PeerStatsSnapshot* p = find_peer(snapshot, "charlie");
-        return p != nullptr && !p->active;
-      },
-      10));
-  const NodeStatsSnapshot bob = read_status(mesh.status_path("bob"));
-  EXPECT_TRUE(find_peer(bob, "alice")->active);
-  EXPECT_LE(find_peer(bob, "alice")->concealed, static_cast<std::uint64_t>(spoilt));
 }
 
 TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoClicks) {
@@ -173,7 +190,8 @@ TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoC
 TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   MeshFixture mesh("loopback");
   JackServer sa("hmLbA", mesh.dir()), sb("hmLbB", mesh.dir());
-  ASSERT_TRUE(sa.ready() && sb.ready());
+  Canary canary(mesh);
+  ASSERT_TRUE(sa.ready() && sb.ready() && canary.ready());
   const int pa = free_udp_port(), pb = free_udp_port();
   DaemonSpec a = daemon_spec("alice", sa.name(), pa, {pb});
   DaemonSpec b = daemon_spec("bob", sb.name(), pb, {pa});
@@ -182,30 +200,38 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   Child da = mesh.start_daemon(a), db = mesh.start_daemon(b);
   ASSERT_TRUE(mesh.wait_for_stream("alice", "bob"));
 
-  // One probe plays into alice's send port and records alice's port for bob: the echo.
-  Child watch_b = mesh.watch_xruns(sb.name(), 20000);
-  Child probe({HYDRAMESH_PROBE_PATH, "--server", sa.name(), "--name", "rtt-probe", "--play",
-               port("alice", "send_1"), "--record", port("alice", "bob_1"), "--out",
-               mesh.dir() + "/echo.raw", "--milliseconds", "2000", "--times-out",
-               mesh.dir() + "/echo.times"},
-              mesh.dir() + "/probe.log");
-  ASSERT_EQ(probe.wait_exit(30), 0);
-  usleep(100'000);  // past the 50 ms an xrun reaches after it
-  watch_b.stop();
+  // One probe plays into alice's send port and records alice's port for bob: the echo, bit-exact
+  // wherever neither server had an xrun, over at least 10 segments (kMaxTakes takes at most;
+  // skipped if the canary shows the machine itself too busy to run audio).
+  TimedExactness e;
+  long delay = 0;
+  for (int take = 0; take < kMaxTakes && e.clear < 10; ++take) {
+    canary.start_take();
+    Child watch_b = mesh.watch_xruns(sb.name(), 20000);
+    Child probe({HYDRAMESH_PROBE_PATH, "--server", sa.name(), "--name", "rtt-probe", "--play",
+                 port("alice", "send_1"), "--record", port("alice", "bob_1"), "--out",
+                 mesh.dir() + "/echo.raw", "--milliseconds", "2000", "--times-out",
+                 mesh.dir() + "/echo.times"},
+                mesh.dir() + "/probe.log");
+    ASSERT_EQ(probe.wait_exit(30), 0);
+    usleep(100'000);  // past the 50 ms an xrun reaches after it
+    watch_b.stop();
+    canary.end_take();
+    const std::vector<float> echo = read_raw_floats(mesh.dir() + "/echo.raw");
+    mismatches_against_noise(echo, 0, SIZE_MAX, &delay);
+    const ProbeTimes times = read_probe_times(mesh.dir() + "/echo.times");
+    e += judge_exactness(
+        echo, times,
+        merged_xruns({times, read_probe_times(mesh.dir() + "/xruns-" + sb.name() + ".times")}));
+  }
+  EXPECT_EQ(e.unexplained_ms, std::vector<long>{}) << "the echo is bit-exact";
+  if (e.clear < 10 && canary.busy_in_every_take())
+    GTEST_SKIP() << "too busy to judge: " << canary.report();
+  EXPECT_GE(e.clear, 10) << e.segments << " segments in " << kMaxTakes << " takes";
   const NodeStatsSnapshot s = read_status(mesh.status_path("alice"));
   const PeerStatsSnapshot* bob = find_peer(s, "bob");
   ASSERT_NE(bob, nullptr);
   EXPECT_TRUE(bob->loopback);
-
-  const std::vector<float> echo = read_raw_floats(mesh.dir() + "/echo.raw");
-  long delay = 0;
-  mismatches_against_noise(echo, 0, SIZE_MAX, &delay);
-  const ProbeTimes times = read_probe_times(mesh.dir() + "/echo.times");
-  const TimedExactness e = judge_exactness(
-      echo, times,
-      merged_xruns({times, read_probe_times(mesh.dir() + "/xruns-" + sb.name() + ".times")}));
-  EXPECT_EQ(e.unexplained_ms, std::vector<long>{}) << "the echo is bit-exact";
-  EXPECT_GE(e.clear, 10) << e.segments << " segments";
   const double probe_ms = -static_cast<double>(delay) / 48.0;
   EXPECT_GT(probe_ms, 10.0);  // at least the jitter target
   // The built-in figure is a moving average over about a second; the probe's an average over

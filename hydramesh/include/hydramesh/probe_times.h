@@ -12,6 +12,9 @@
 
 namespace hydramesh {
 
+// Every probe here runs at 48 kHz (the times file does not carry the rate).
+inline constexpr double kProbeRate = 48000.0;
+
 // A probe's first frame, the frames where its cycles stopped following on by the count (the
 // server lost time in an xrun), and its server's xruns, in JACK's microsecond clock (the
 // machine's monotonic clock, shared by every server on it).
@@ -29,7 +32,7 @@ struct ProbeTimes {
     auto it = std::upper_bound(anchors.begin(), anchors.end(), frame,
                                [](double f, const auto& a) { return f < a.first; });
     const auto& [from_frame, from_us] = *std::prev(it);
-    return from_us + (frame - from_frame) * 1e6 / 48000.0;
+    return from_us + (frame - from_frame) * 1e6 / kProbeRate;
   }
 };
 
@@ -49,13 +52,40 @@ inline ProbeTimes read_probe_times(const std::string& path) {
   return t;
 }
 
-// The xruns of several probes' servers, sorted.
-inline std::vector<double> merged_xruns(const std::vector<ProbeTimes>& probes) {
-  std::vector<double> all;
-  for (const ProbeTimes& p : probes)
-    all.insert(all.end(), p.xruns_us.begin(), p.xruns_us.end());
-  std::sort(all.begin(), all.end());
-  return all;
+// An xrun as a stretch of time: from when the server's late cycle was due to when it ran (what
+// an anchor shows: the server lost that time), or just the moment its xrun callback came.
+struct XrunSpan {
+  double begin_us = 0;
+  double end_us = 0;
+};
+
+// The xruns of several probes' servers: each xrun callback, and each stretch of time the probe's
+// anchors show lost (a stall outlasts the xrun that reports it: a stream across servers breaks
+// from the moment a graph stopped, which can be a while before the callback). Sorted, and
+// overlapping spans merged, so their ends are sorted too.
+inline std::vector<XrunSpan> merged_xruns(const std::vector<ProbeTimes>& probes) {
+  std::vector<XrunSpan> all;
+  for (const ProbeTimes& p : probes) {
+    for (double t : p.xruns_us)
+      all.push_back({t, t});
+    for (std::size_t i = 1; i < p.anchors.size(); ++i) {
+      const auto& [frame, us] = p.anchors[i];
+      const double due =
+          p.anchors[i - 1].second + (frame - p.anchors[i - 1].first) * 1e6 / kProbeRate;
+      if (us > due) all.push_back({due, us});
+    }
+  }
+  std::sort(all.begin(), all.end(),
+            [](const XrunSpan& a, const XrunSpan& b) { return a.begin_us < b.begin_us; });
+  std::vector<XrunSpan> merged;
+  for (const XrunSpan& x : all) {
+    if (!merged.empty() && x.begin_us <= merged.back().end_us) {
+      merged.back().end_us = std::max(merged.back().end_us, x.end_us);
+    } else {
+      merged.push_back(x);
+    }
+  }
+  return merged;
 }
 
 // A fault from 10 ms before to 50 ms after an xrun of any server in the chain counts as near
@@ -64,11 +94,11 @@ inline std::vector<double> merged_xruns(const std::vector<ProbeTimes>& probes) {
 inline constexpr double kNearBeforeXrunUs = 10'000;
 inline constexpr double kNearAfterXrunUs = 50'000;
 
-// Whether a fault anywhere in [from_us, to_us] is near one of `sorted_xruns`.
-inline bool near_xrun(const std::vector<double>& sorted_xruns, double from_us, double to_us) {
-  const auto it =
-      std::lower_bound(sorted_xruns.begin(), sorted_xruns.end(), from_us - kNearAfterXrunUs);
-  return it != sorted_xruns.end() && *it <= to_us + kNearBeforeXrunUs;
+// Whether a fault anywhere in [from_us, to_us] is near one of `xruns` (from merged_xruns).
+inline bool near_xrun(const std::vector<XrunSpan>& xruns, double from_us, double to_us) {
+  const auto it = std::lower_bound(xruns.begin(), xruns.end(), from_us - kNearAfterXrunUs,
+                                   [](const XrunSpan& x, double t) { return x.end_us < t; });
+  return it != xruns.end() && it->begin_us <= to_us + kNearBeforeXrunUs;
 }
 
 }  // namespace hydramesh

@@ -4,6 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+
+#include "hydramesh/probe_times.h"
+
 namespace hydramesh::testing {
 
 int free_udp_port() {
@@ -105,6 +109,23 @@ Child MeshFixture::watch_xruns(const std::string& server, int ms) {
 bool MeshFixture::record(const std::string& server, const std::vector<std::string>& ports, int ms,
                          const std::string& file, const std::string& name) {
   return start_recording(server, ports, ms, file, name).wait_exit(ms / 1000.0 + 30.0) == 0;
+}
+
+void Canary::end_take() {
+  watcher_.stop();
+  const ProbeTimes times = read_probe_times(mesh_.dir() + "/xruns-" + server_.name() + ".times");
+  ++takes_;
+  xruns_.push_back(times.xruns_us.size());
+  std::printf("canary: %zu xruns in take %d\n", times.xruns_us.size(), takes_);
+  if (times.ok() && times.xruns_us.size() >= kBusyXruns) ++busy_takes_;
+}
+
+std::string Canary::report() const {
+  std::string counts;
+  for (std::size_t n : xruns_)
+    counts += (counts.empty() ? "" : ", ") + std::to_string(n);
+  return "an idle JACK server beside the test's had " + counts + " xruns in the " +
+         std::to_string(takes_) + " takes";
 }
 
 }  // namespace hydramesh::testing

@@ -81,4 +81,32 @@ class MeshFixture {
   std::string secret_file_;
 };
 
+// An idle JACK server beside a test's own, with nothing on it but an xrun watcher during each
+// take: it tells a machine too busy to run audio at all from a test whose own servers xrun
+// because of what runs on them (a daemon's process callback that overran would xrun its server,
+// not the canary).
+class Canary {
+ public:
+  explicit Canary(MeshFixture& mesh) : mesh_(mesh), server_("hmCanary", mesh.dir()) {}
+  bool ready() { return server_.ready(); }
+
+  void start_take() { watcher_ = mesh_.watch_xruns(server_.name(), 60000); }
+  void end_take();
+
+  // Every take so far had at least kBusyXruns xruns on the canary (a calm machine gives it a
+  // few a minute at most).
+  bool busy_in_every_take() const { return takes_ > 0 && busy_takes_ == takes_; }
+  std::string report() const;
+
+  static constexpr std::size_t kBusyXruns = 20;
+
+ private:
+  MeshFixture& mesh_;
+  JackServer server_;
+  Child watcher_;
+  int takes_ = 0;
+  int busy_takes_ = 0;
+  std::vector<std::size_t> xruns_;
+};
+
 }  // namespace hydramesh::testing
