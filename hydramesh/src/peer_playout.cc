@@ -267,10 +267,15 @@ void PeerPlayout::read_source(float* const* out, int frames) {
   }
 }
 
+double PeerPlayout::resampler_backlog() const {
+  // The input handed to the resampler but not consumed yet (up to a chunk), plus the filter's
+  // delay. Leaving out the first made the fill jump by a chunk whenever the ratio moved the
+  // chunk boundaries, and the drift loop answered each jump with hundreds of ppm.
+  return resampling_ ? resampler_->inp_count + resampler_->inpdist() : 0.0;
+}
+
 double PeerPlayout::fill_frames() const {
-  double fill = buffer_.buffered_frames() + (block_len_ - block_pos_);
-  if (resampling_) fill += resampler_->inpdist();
-  return fill;
+  return buffer_.buffered_frames() + (block_len_ - block_pos_) + resampler_backlog();
 }
 
 void PeerPlayout::render_resampled(float* const* out, int frames) {
@@ -366,15 +371,18 @@ void PeerPlayout::render(float* const* out, int frames) {
   adapt_target(static_cast<double>(frames) / options_.sample_rate);
   render_frames_ = frames;
   track_slack(frames);
-  const std::int64_t next_clock = block_clock_ >= 0 ? block_clock_ + block_pos_ : -1;
+  // The sender clock of this render's first frame: the next one the blocks hold, less what
+  // waits in the resampler before it.
+  const std::int64_t first_clock =
+      block_clock_ >= 0
+          ? block_clock_ + block_pos_ - static_cast<std::int64_t>(std::lround(resampler_backlog()))
+          : -1;
   if (resampling_) {
     render_resampled(out, frames);
-    last_render_clock_ =
-        next_clock >= 0 ? next_clock - static_cast<std::int64_t>(resampler_->inpdist()) : -1;
   } else {
     read_source(out, frames);
-    last_render_clock_ = next_clock;
   }
+  last_render_clock_ = first_clock;
   counters_.buffer_frames = held_slack_;
   counters_.target_frames = target_frames_;
   counters_.drift_ppm = resampling_ ? drift_.drift_ppm() : 0.0;

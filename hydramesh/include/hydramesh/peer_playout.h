@@ -105,6 +105,7 @@ class PeerPlayout {
   void adapt_target(double seconds);
   void track_slack(int frames);
   void render_resampled(float* const* out, int frames);
+  double resampler_backlog() const;
   double fill_frames() const;
 
   PlayoutOptions options_;
