@@ -81,7 +81,7 @@ TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
     Child pl_a = mesh.play(sa.name(), port("alice", "send_1"), "noise", 20000);
     Child pl_c = mesh.play(sc.name(), port("charlie", "send_1"), "noise", 20000);
     Child watch_b = mesh.watch_xruns(sb.name(), 20000);
-    usleep(400'000);
+    usleep(1'000'000);  // charlie's daemon and the probes have just started: let them settle
     Child rec_c =
         mesh.start_recording(sc.name(), {port("charlie", "alice_1")}, 1000, "at_charlie.raw");
     Child rec_b = mesh.start_recording(
@@ -244,7 +244,8 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
 TEST(MeshNetworkTest, OpusStreamKeepsATestToneAbove20DbSnr) {
   MeshFixture mesh("opus");
   JackServer sa("hmOpA", mesh.dir()), sb("hmOpB", mesh.dir());
-  ASSERT_TRUE(sa.ready() && sb.ready());
+  Canary canary(mesh);
+  ASSERT_TRUE(sa.ready() && sb.ready() && canary.ready());
   const int pa = free_udp_port(), pb = free_udp_port();
   DaemonSpec a = daemon_spec("alice", sa.name(), pa, {pb});
   DaemonSpec b = daemon_spec("bob", sb.name(), pb, {pa});
@@ -252,27 +253,46 @@ TEST(MeshNetworkTest, OpusStreamKeepsATestToneAbove20DbSnr) {
   a.extra_audio_json = ", \"opus-frame-ms\": 2.5, \"opus-bitrate\": 96000";
   Child da = mesh.start_daemon(a), db = mesh.start_daemon(b);
   ASSERT_TRUE(mesh.wait_for_stream("bob", "alice")) << read_file(mesh.log_path("alice"));
-  Child player = mesh.play(sa.name(), port("alice", "send_1"), "sine:1000", 6000);
-  usleep(500'000);
-  ASSERT_TRUE(mesh.record(sb.name(), {port("bob", "alice_1")}, 1500, "at_bob.raw"));
-  const std::vector<float> heard = read_raw_floats(mesh.dir() + "/at_bob.raw");
-  std::size_t start = 0;
-  while (start < heard.size() && heard[start] == 0.0f)
-    ++start;
-  ASSERT_LT(start + 48000, heard.size());
-  // Median SNR of 100 ms windows: the codec's quality, robust to a rare JACK xrun of the
-  // ASan-slowed processes (which shifts the tone's phase and spoils one window).
+  // The SNR of every 100 ms window away from the xruns of the two servers (an xrun shifts the
+  // tone's phase and spoils a window; the old check took the median of all windows): the
+  // codec's quality. At least 8 windows, over as many takes as that needs (kMaxTakes), unless
+  // the canary shows the machine too busy to run audio.
   std::vector<double> windows;
-  for (std::size_t w = start + 4800; w + 4800 <= heard.size(); w += 4800) {
-    windows.push_back(sine_snr_db(heard, 1000, 48000, w, w + 4800));
+  for (int take = 0; take < kMaxTakes && windows.size() < 8; ++take) {
+    canary.start_take();
+    Child player = mesh.play(sa.name(), port("alice", "send_1"), "sine:1000", 20000);
+    usleep(500'000);
+    ASSERT_TRUE(mesh.record(sb.name(), {port("bob", "alice_1")}, 1500, "at_bob.raw"));
+    usleep(100'000);  // past the 50 ms an xrun reaches after it
+    player.stop();
+    canary.end_take();
+    const ProbeTimes recorded = read_probe_times(mesh.dir() + "/at_bob.raw.times");
+    const ProbeTimes played = read_probe_times(mesh.dir() + "/player-" + sa.name() + ".times");
+    ASSERT_TRUE(recorded.ok() && played.ok()) << "a probe wrote no times";
+    const std::vector<XrunSpan> xruns = merged_xruns({recorded, played});
+    const std::vector<float> heard = read_raw_floats(mesh.dir() + "/at_bob.raw");
+    std::size_t start = 0;
+    while (start < heard.size() && heard[start] == 0.0f)
+      ++start;
+    ASSERT_LT(start + 48000, heard.size()) << "the tone did not come through";
+    for (std::size_t w = start + 4800; w + 4800 <= heard.size(); w += 4800) {
+      if (near_xrun(xruns, recorded.usecs_at(static_cast<double>(w)),
+                    recorded.usecs_at(static_cast<double>(w + 4800)))) {
+        continue;
+      }
+      windows.push_back(sine_snr_db(heard, 1000, 48000, w, w + 4800));
+    }
   }
-  ASSERT_GE(windows.size(), 8u);
-  std::sort(windows.begin(), windows.end());
-  const double snr = windows[windows.size() / 2];
+  if (windows.size() < 8 && canary.busy_in_every_take()) {
+    GTEST_SKIP() << "too busy to judge: " << canary.report();
+  }
+  ASSERT_GE(windows.size(), 8u) << "windows away from xruns in " << kMaxTakes << " takes";
+  const double worst = *std::min_element(windows.begin(), windows.end());
   const NodeStatsSnapshot at_bob = read_status(mesh.status_path("bob"));
   const PeerStatsSnapshot* from_alice = find_peer(at_bob, "alice");
   ASSERT_NE(from_alice, nullptr);
-  EXPECT_GT(snr, 20.0) << "concealed packets: " << from_alice->concealed;
+  EXPECT_GT(worst, 20.0) << "the worst of " << windows.size()
+                         << " windows; concealed packets: " << from_alice->concealed;
   EXPECT_EQ(from_alice->bad_packets, 0u);
 }
 

@@ -111,21 +111,27 @@ bool MeshFixture::record(const std::string& server, const std::vector<std::strin
   return start_recording(server, ports, ms, file, name).wait_exit(ms / 1000.0 + 30.0) == 0;
 }
 
+void Canary::start_take() {
+  take_start_ = std::chrono::steady_clock::now();
+  watcher_ = mesh_.watch_xruns(server_.name(), 60000);
+}
+
 void Canary::end_take() {
   watcher_.stop();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - take_start_).count();
   const ProbeTimes times = read_probe_times(mesh_.dir() + "/xruns-" + server_.name() + ".times");
+  const std::size_t xruns = times.xruns_us.size();
   ++takes_;
-  xruns_.push_back(times.xruns_us.size());
-  std::printf("canary: %zu xruns in take %d\n", times.xruns_us.size(), takes_);
-  if (times.ok() && times.xruns_us.size() >= kBusyXruns) ++busy_takes_;
+  if (times.ok() && static_cast<double>(xruns) >= kBusyXrunsPerSecond * seconds) ++busy_takes_;
+  char line[64];
+  std::snprintf(line, sizeof line, "%s%zu in %.1f s", counts_.empty() ? "" : ", ", xruns, seconds);
+  counts_ += line;
+  std::printf("canary: take %d: %zu xruns in %.1f s\n", takes_, xruns, seconds);
 }
 
 std::string Canary::report() const {
-  std::string counts;
-  for (std::size_t n : xruns_)
-    counts += (counts.empty() ? "" : ", ") + std::to_string(n);
-  return "an idle JACK server beside the test's had " + counts + " xruns in the " +
-         std::to_string(takes_) + " takes";
+  return "an idle JACK server beside the test's had " + counts_ + " (xruns in each take)";
 }
 
 }  // namespace hydramesh::testing

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -90,23 +91,24 @@ class Canary {
   explicit Canary(MeshFixture& mesh) : mesh_(mesh), server_("hmCanary", mesh.dir()) {}
   bool ready() { return server_.ready(); }
 
-  void start_take() { watcher_ = mesh_.watch_xruns(server_.name(), 60000); }
+  void start_take();
   void end_take();
 
-  // Every take so far had at least kBusyXruns xruns on the canary (a calm machine gives it a
-  // few a minute at most).
+  // Every take so far had kBusyXrunsPerSecond or more on the canary (a calm machine gives it a
+  // few a minute; one too busy for audio, tens a second).
   bool busy_in_every_take() const { return takes_ > 0 && busy_takes_ == takes_; }
   std::string report() const;
 
-  static constexpr std::size_t kBusyXruns = 20;
+  static constexpr double kBusyXrunsPerSecond = 3.0;
 
  private:
   MeshFixture& mesh_;
   JackServer server_;
   Child watcher_;
+  std::chrono::steady_clock::time_point take_start_;
   int takes_ = 0;
   int busy_takes_ = 0;
-  std::vector<std::size_t> xruns_;
+  std::string counts_;
 };
 
 }  // namespace hydramesh::testing
