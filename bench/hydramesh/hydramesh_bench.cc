@@ -341,7 +341,6 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
 // ends concealed and skipped. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
 // A glitch near an xrun of either server (see near_xrun) is the machine's; the rest are the
 // tool's own.
-
 nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impaired,
                           double seconds) {
   ServerPair s(o, 64);

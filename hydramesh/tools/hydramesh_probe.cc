@@ -7,12 +7,12 @@
 //
 // Output file: float32, native byte order, frames interleaved across the recorded ports.
 // It records from its first process cycle, so two probes on one server share a time base.
-// --times-out writes "start USEC" (JACK's microsecond clock at that first frame), one
-// "at FRAME USEC" line for each cycle that did not start where counting frames from the last
-// such line puts it (the server lost time in an xrun: without these, a recording's frame index
-// falls behind the clock by all the time lost), and one "xrun USEC" line per
-// xrun of the server meanwhile. The clock is the machine's monotonic one, so probes on several
-// servers can place xruns against one recording.
+// --times-out writes "rate HZ" (the server's), "start USEC" (JACK's microsecond clock at that
+// first frame), one "at FRAME USEC" line for each cycle that did not start where counting frames
+// from the last such line puts it (the server lost time in an xrun: without these, a recording's
+// frame index falls behind the clock by all the time lost), and one "xrun USEC" line per xrun of
+// the server meanwhile. The clock is the machine's monotonic one, so probes on several servers
+// can place xruns against one recording.
 // SIGTERM or SIGINT ends it before --milliseconds, writing what it has recorded and its times.
 #include <jack/jack.h>
 #include <unistd.h>
@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
     if (f == nullptr) return fail("cannot write " + times_path);
     const std::size_t anchors = probe.anchor_count.load(std::memory_order_acquire);
     const jack_time_t start = anchors > 0 ? probe.anchors[0].usecs : 0;
-    std::fprintf(f, "start %llu\n", static_cast<unsigned long long>(start));
+    std::fprintf(f, "rate %.0f\nstart %llu\n", probe.rate, static_cast<unsigned long long>(start));
     for (std::size_t i = 1; i < anchors; ++i) {
       std::fprintf(f, "at %llu %llu\n", static_cast<unsigned long long>(probe.anchors[i].frame),
                    static_cast<unsigned long long>(probe.anchors[i].usecs));

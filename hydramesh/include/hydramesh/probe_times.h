@@ -12,17 +12,15 @@
 
 namespace hydramesh {
 
-// Every probe here runs at 48 kHz (the times file does not carry the rate).
-inline constexpr double kProbeRate = 48000.0;
-
 // A probe's first frame, the frames where its cycles stopped following on by the count (the
 // server lost time in an xrun), and its server's xruns, in JACK's microsecond clock (the
 // machine's monotonic clock, shared by every server on it).
 struct ProbeTimes {
   std::vector<std::pair<double, double>> anchors;  // frame, usecs; the first is the start
   std::vector<double> xruns_us;
+  double rate = 0;  // the server's sample rate
 
-  bool ok() const { return !anchors.empty(); }  // the probe ran and wrote its file
+  bool ok() const { return !anchors.empty() && rate > 0; }  // the probe ran and wrote its file
   double start_us() const { return anchors.front().second; }
 
   // When the frame `frame` of the probe's stream was played or recorded. Counting frames from
@@ -32,7 +30,7 @@ struct ProbeTimes {
     auto it = std::upper_bound(anchors.begin(), anchors.end(), frame,
                                [](double f, const auto& a) { return f < a.first; });
     const auto& [from_frame, from_us] = *std::prev(it);
-    return from_us + (frame - from_frame) * 1e6 / kProbeRate;
+    return from_us + (frame - from_frame) * 1e6 / rate;
   }
 };
 
@@ -45,6 +43,7 @@ inline ProbeTimes read_probe_times(const std::string& path) {
     std::string what;
     double a = 0, b = 0;
     words >> what >> a;
+    if (what == "rate") t.rate = a;
     if (what == "start") t.anchors.emplace_back(0.0, a);  // the probe writes it first
     if (what == "at" && words >> b && t.ok()) t.anchors.emplace_back(a, b);
     if (what == "xrun") t.xruns_us.push_back(a);
@@ -70,8 +69,7 @@ inline std::vector<XrunSpan> merged_xruns(const std::vector<ProbeTimes>& probes)
       all.push_back({t, t});
     for (std::size_t i = 1; i < p.anchors.size(); ++i) {
       const auto& [frame, us] = p.anchors[i];
-      const double due =
-          p.anchors[i - 1].second + (frame - p.anchors[i - 1].first) * 1e6 / kProbeRate;
+      const double due = p.anchors[i - 1].second + (frame - p.anchors[i - 1].first) * 1e6 / p.rate;
       if (us > due) all.push_back({due, us});
     }
   }
