@@ -271,9 +271,22 @@ int receive_callback(jack_nframes_t nframes, void* arg) {
   // Our own send clock now, for the round trip of streams a --loopback peer echoes.
   const std::int64_t now_clock = static_cast<std::int64_t>(jack_last_frame_time(s.client)) +
                                  s.clock_offset.load(std::memory_order_relaxed);
+  // Time our graph lost since the last cycle: an xrun, in which the server ran no cycles while
+  // the peers went on sending (half a period of tolerance, as the probe's anchors).
+  const std::uint64_t cycle_usecs = jack_frames_to_time(s.client, jack_last_frame_time(s.client));
+  const double lost_seconds =
+      s.last_cycle_frames > 0
+          ? (static_cast<double>(cycle_usecs) - static_cast<double>(s.last_cycle_usecs)) * 1e-6 -
+                static_cast<double>(s.last_cycle_frames) / s.sample_rate
+          : 0.0;
+  s.last_cycle_usecs = cycle_usecs;
+  s.last_cycle_frames = frames;
+  const bool lost_time = lost_seconds > 0.5 * frames / s.sample_rate;
   for (int i = 0; i < s.max_peers; ++i) {
     PeerSlot& peer = s.slots[i];
-    if (peer.state.load(std::memory_order_acquire) == SlotState::kActive) apply_key_updates(peer);
+    if (peer.state.load(std::memory_order_acquire) != SlotState::kActive) continue;
+    apply_key_updates(peer);
+    if (lost_time) peer.playout.on_time_lost(lost_seconds);
   }
   drain_socket(s);
   for (int i = 0; i < s.max_peers; ++i) {

@@ -140,6 +140,9 @@ struct NodeState {
   // frame_counter minus JACK's frame time, so the receive callback can tell the current clock.
   std::uint64_t frame_counter = 0;
   std::atomic<std::int64_t> clock_offset{0};
+  // The receive callback's last cycle (start time, size), to tell the time our graph lost.
+  std::uint64_t last_cycle_usecs = 0;
+  int last_cycle_frames = 0;
   std::vector<const float*> inputs;
   std::vector<float*> mix_buffers;
   std::unique_ptr<std::uint8_t[]> plaintext;

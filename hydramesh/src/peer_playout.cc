@@ -94,8 +94,14 @@ void PeerPlayout::restart_stream(std::uint32_t stream_id) {
   if (opus_) opus_->reset();
   drift_.reset();
   held_slack_ = -1;
+  held_spread_ = -1;
   bridging_ = false;
   inserted_frames_ = 0;
+  lost_frames_ = 0.0;
+}
+
+void PeerPlayout::on_time_lost(double seconds) {
+  if (seconds > 0.0) lost_frames_ += seconds * options_.source_rate;
 }
 
 void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, std::size_t size) {
@@ -159,6 +165,8 @@ bool PeerPlayout::decode(const StoredPacket& packet) {
 
 void PeerPlayout::next_block(int wanted) {
   block_pos_ = 0;
+  const int partial_skip = partial_skip_;
+  partial_skip_ = 0;
   if (state_ == State::kBuffering) {
     if (buffer_.anchored() && buffer_.buffered_frames() >= refill_frames()) {
       buffer_.start();
@@ -229,28 +237,36 @@ void PeerPlayout::next_block(int wanted) {
     bridged_in_window_ = true;
   }
   if (packet != nullptr && decode(*packet)) {
-    if (packet->codec != Codec::kOpus) concealer_.on_good(block_ptrs_.data(), packet_frames);
+    // The part of a packet skip_lost_time() asked for: the block starts that much later.
+    const int skip = std::clamp(partial_skip, 0, packet_frames - 1);
+    if (skip > 0) {
+      for (float* channel : block_ptrs_)
+        std::memmove(channel, channel + skip,
+                     static_cast<std::size_t>(packet_frames - skip) * sizeof(float));
+    }
+    block_len_ = packet_frames - skip;
+    if (packet->codec != Codec::kOpus) concealer_.on_good(block_ptrs_.data(), block_len_);
     ++counters_.played;
     missing_run_frames_ = 0;
-    block_clock_ = static_cast<std::int64_t>(clock);
-  } else {
-    if (packet != nullptr) ++counters_.bad_packets;
-    if (last_codec_ == Codec::kOpus && opus_) {
-      opus_->decode(nullptr, 0, block_ptrs_.data(), packet_frames);  // Opus PLC
-    } else {
-      concealer_.conceal(block_ptrs_.data(), packet_frames);
-    }
-    ++counters_.concealed;
-    missing_run_frames_ += packet_frames;
-    block_clock_ = -1;
-    if (missing_run_frames_ >= ms_to_frames(kRebufferMs, options_.source_rate) &&
-        buffer_.buffered_frames() == 0) {
-      ++counters_.rebuffers;
-      buffer_.reset();
-      state_ = State::kBuffering;
-    }
+    block_clock_ = static_cast<std::int64_t>(clock) + skip;
+    return;
   }
+  if (packet != nullptr) ++counters_.bad_packets;
+  if (last_codec_ == Codec::kOpus && opus_) {
+    opus_->decode(nullptr, 0, block_ptrs_.data(), packet_frames);  // Opus PLC
+  } else {
+    concealer_.conceal(block_ptrs_.data(), packet_frames);
+  }
+  ++counters_.concealed;
+  missing_run_frames_ += packet_frames;
+  block_clock_ = -1;
   block_len_ = packet_frames;
+  if (missing_run_frames_ >= ms_to_frames(kRebufferMs, options_.source_rate) &&
+      buffer_.buffered_frames() == 0) {
+    ++counters_.rebuffers;
+    buffer_.reset();
+    state_ = State::kBuffering;
+  }
 }
 
 void PeerPlayout::read_source(float* const* out, int frames) {
@@ -276,6 +292,10 @@ double PeerPlayout::resampler_backlog() const {
 
 double PeerPlayout::fill_frames() const {
   return buffer_.buffered_frames() + (block_len_ - block_pos_) + resampler_backlog();
+}
+
+double PeerPlayout::slack_after(int frames) const {
+  return fill_frames() - frames / nominal_ratio_;
 }
 
 void PeerPlayout::render_resampled(float* const* out, int frames) {
@@ -336,6 +356,7 @@ void PeerPlayout::adapt_target(double seconds) {
 void PeerPlayout::track_slack(int frames) {
   if (state_ != State::kPlaying) {
     window_min_slack_ = INT_MAX;
+    window_max_slack_ = -1;
     window_seconds_ = 0.0;
     return;
   }
@@ -350,12 +371,14 @@ void PeerPlayout::track_slack(int frames) {
   // the next ten seconds while the loop recovers. A phase in which packets keep arriving just
   // after our cycle still gives a deficit of the whole target in every window, so the loop
   // still moves playout to where they arrive in time.
-  const int slack = std::max(0, static_cast<int>(fill_frames() - frames / nominal_ratio_));
+  const int slack = std::max(0, static_cast<int>(slack_after(frames)));
   window_min_slack_ = std::min(window_min_slack_, slack);
+  window_max_slack_ = std::max(window_max_slack_, slack);
   window_seconds_ += static_cast<double>(frames) / options_.sample_rate;
   if (held_slack_ < 0) held_slack_ = slack;  // until the first window completes
   if (window_seconds_ >= kSlackWindowSeconds) {
     held_slack_ = window_min_slack_;
+    if (!bridged_in_window_) held_spread_ = window_max_slack_ - window_min_slack_;
     trim_frames_ = held_slack_ - target_frames_;
     // A window without a bridge and without excess: whatever was inserted has been absorbed.
     if (!bridged_in_window_ && trim_frames_ < kTrimPackets * buffer_.packet_frames()) {
@@ -363,13 +386,43 @@ void PeerPlayout::track_slack(int frames) {
     }
     bridged_in_window_ = false;
     window_min_slack_ = INT_MAX;
+    window_max_slack_ = -1;
     window_seconds_ = 0.0;
   }
+}
+
+void PeerPlayout::skip_lost_time(int frames) {
+  const double lost = lost_frames_;
+  lost_frames_ = 0.0;
+  const int packet_frames = buffer_.packet_frames();
+  if (lost <= 0.0 || state_ != State::kPlaying || bridging_ || held_spread_ < 0 ||
+      packet_frames <= 0) {
+    return;
+  }
+  // The pile raised the slack of every render alike. What this render would leave above the
+  // target, less how far the slack of one render can stand above that of another (the spread
+  // of the last window without a bridge: a render between two arrivals of packets longer than
+  // our period sees more), is skipped, so that the least slack from here on is the target.
+  // What stood above the target before goes too (the seam is there anyway), but never more
+  // than that, the time lost and a packet (the pile comes in packets): if the sender lost the
+  // same time, nothing piled up and nothing more goes. Whole packets are dropped from the
+  // buffer, the rest from the start of the next packet: skipping only whole packets left up to
+  // a packet behind every time, the drift loop's integral learnt those leftovers as a clock
+  // difference, and the buffer ran dry between losses.
+  const double above_usual = slack_after(frames) - target_frames_ - held_spread_;
+  const double most = lost + packet_frames + std::max(0, held_slack_ - target_frames_);
+  const int pile = static_cast<int>(std::min(above_usual, most));
+  if (pile <= 0) return;
+  const int packets = std::min(pile / packet_frames, buffer_.buffered_frames() / packet_frames);
+  if (packets > 0) skip_to(buffer_.buffered_frames() - packets * packet_frames);
+  partial_skip_ = pile - packets * packet_frames;
+  if (partial_skip_ > 0) concealer_.mark_discontinuity();
 }
 
 void PeerPlayout::render(float* const* out, int frames) {
   adapt_target(static_cast<double>(frames) / options_.sample_rate);
   render_frames_ = frames;
+  skip_lost_time(frames);
   track_slack(frames);
   // The sender clock of this render's first frame: the next one the blocks hold, less what
   // waits in the resampler before it.

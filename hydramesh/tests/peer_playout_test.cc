@@ -245,6 +245,83 @@ TEST(PeerPlayoutTest, LatencyLeftByADelaySpikeIsTrimmedWithinASecond) {
   EXPECT_GT(playout.counters().skipped, 0u);
 }
 
+// Our graph loses 2-15 ms at random moments (its server runs no cycles: an xrun) while the
+// sender goes on, or, with same_machine, the sender's graph stops for the same time too.
+struct TimeLossRun {
+  std::vector<float> out;
+  std::int64_t latency_before = -1;  // frames, just before the first loss
+  std::int64_t worst_after = 0;      // the highest latency 50 ms or more after any loss
+  PlayoutCounters counters;
+};
+
+TimeLossRun run_time_loss(bool same_machine, bool tell_playout) {
+  PeerPlayout playout;
+  PlayoutOptions o = options(true);
+  o.target_ms = 1.0;
+  EXPECT_TRUE(playout.setup(o).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  std::uint64_t seed = 777;
+  auto uniform = [&seed] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(seed >> 11) / static_cast<double>(1ULL << 53);
+  };
+  TimeLossRun run;
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  double lost_total = 0.0, next_loss = 2.0, last_loss_end = -1.0;
+  bool lost_any = false;
+  for (int p = 0; p < 20 * kRate / kPeriod; ++p) {
+    double now = static_cast<double>(p) * kPeriod / kRate + lost_total;
+    if (now >= next_loss) {
+      const double lost = 0.002 + 0.013 * uniform();
+      lost_any = true;
+      lost_total += lost;
+      now += lost;
+      last_loss_end = now;
+      next_loss = now + 0.3 + 0.7 * uniform();
+      if (tell_playout) playout.on_time_lost(lost);
+    }
+    // The sender's clock: it counts from time zero, and stops with ours on one machine.
+    const double sender_time = same_machine ? now - lost_total : now;
+    sender.deliver_until(sender_time, playout);
+    playout.render(ptr, kPeriod);
+    run.out.insert(run.out.end(), block.begin(), block.end());
+    const std::int64_t clock = playout.last_render_clock();
+    if (clock < 0) continue;
+    // Latency: the sender's clock now minus the sender clock of what we play.
+    const std::int64_t latency = std::llround(sender_time * kRate) - clock;
+    if (!lost_any && now >= 1.9) run.latency_before = latency;
+    if (last_loss_end >= 0 && now >= last_loss_end + 0.05)
+      run.worst_after = std::max(run.worst_after, latency);
+  }
+  run.counters = playout.counters();
+  return run;
+}
+
+TEST(PeerPlayoutTest, TimeOurGraphLosesIsSkippedAtOnceNotCarriedAsLatency) {
+  const TimeLossRun run = run_time_loss(false, true);
+  ASSERT_GT(run.latency_before, 0);
+  // Within 50 ms of every loss, latency is back within a packet of where it was: the pile was
+  // skipped (whole packets, never into the margin: nothing concealed, no clicks).
+  EXPECT_LE(run.worst_after, run.latency_before + kPeriod)
+      << "skipped " << run.counters.skipped << " late " << run.counters.late;
+  EXPECT_GT(run.counters.skipped, 0u);
+  EXPECT_EQ(run.counters.concealed, 0u);
+  EXPECT_EQ(run.counters.rebuffers, 0u);
+  EXPECT_EQ(testing::count_clicks(run.out, 440, kRate, 0.02, 1000), 0);
+  // Not told, the playout carries the piles as latency until the drift loop plays them out.
+  const TimeLossRun untold = run_time_loss(false, false);
+  EXPECT_GT(untold.worst_after, untold.latency_before + 4 * kPeriod);
+}
+
+TEST(PeerPlayoutTest, TimeBothEndsLoseTogetherIsNotSkipped) {
+  // One machine stalled: the sender lost the same time, nothing piled up, nothing is skipped.
+  const TimeLossRun run = run_time_loss(true, true);
+  EXPECT_EQ(run.counters.skipped, 0u);
+  EXPECT_EQ(run.counters.concealed, 0u);
+  EXPECT_EQ(testing::count_clicks(run.out, 440, kRate, 0.02, 1000), 0);
+}
+
 TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {
   PeerPlayout playout;
   ASSERT_TRUE(playout.setup(options(false)).ok());

@@ -81,6 +81,13 @@ class PeerPlayout {
   archibald::Status setup(const PlayoutOptions& options);
 
   void push(const PacketHeader& header, const std::uint8_t* payload, std::size_t size);
+  // Our graph lost this much time (its server ran no cycles meanwhile: an xrun) while the peer
+  // went on sending, so the next render finds that time piled up in the buffer. The render
+  // skips the pile at once, crossfaded, where our own output has its seam anyway, instead of
+  // carrying it as latency for the seconds the drift loop needs to play it out. Never more than
+  // the time lost, never into the target: if the sender lost the same time (one machine
+  // stalled), nothing piled up and nothing is skipped.
+  void on_time_lost(double seconds);
   // Writes frames to out[0..options.channels). REQUIRES: frames <= max_period.
   void render(float* const* out, int frames);
 
@@ -104,9 +111,13 @@ class PeerPlayout {
   void on_late();
   void adapt_target(double seconds);
   void track_slack(int frames);
+  // Skips the pile the time our graph lost left (see on_time_lost).
+  void skip_lost_time(int frames);
   void render_resampled(float* const* out, int frames);
   double resampler_backlog() const;
   double fill_frames() const;
+  // Source frames still buffered once a render of `frames` has taken its share.
+  double slack_after(int frames) const;
 
   PlayoutOptions options_;
   JitterBuffer buffer_;
@@ -147,11 +158,15 @@ class PeerPlayout {
   int drift_period_frames_ = 0;
   int render_frames_ = 0;
   int window_min_slack_ = 0;
+  int window_max_slack_ = -1;
   double window_seconds_ = 0.0;
   int held_slack_ = -1;             // least slack of the last complete window; -1 when unknown
+  int held_spread_ = -1;            // most minus least slack of the last window without a bridge
   int trim_frames_ = 0;             // excess of the last window's least slack over the target
   int inserted_frames_ = 0;         // time bridges inserted that may still be skipped again
   bool bridged_in_window_ = false;  // a bridge inserted time during the current window
+  double lost_frames_ = 0.0;        // time our graph lost since the last render, source frames
+  int partial_skip_ = 0;            // frames to skip at the start of the next packet
   Codec last_codec_ = Codec::kPcm16;
 
   PlayoutCounters counters_;
