@@ -76,10 +76,23 @@ class SimulatedSender {
   std::vector<InFlight> in_flight_;
 };
 
-PlayoutOptions options(bool drift) {
+// Seeded uniform numbers in [0, 1) for simulated stalls (a 64-bit LCG).
+class Uniform {
+ public:
+  explicit Uniform(std::uint64_t seed) : seed_(seed) {}
+  double operator()() {
+    seed_ = seed_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(seed_ >> 11) / static_cast<double>(1ULL << 53);
+  }
+
+ private:
+  std::uint64_t seed_;
+};
+
+PlayoutOptions options(bool drift, double target_ms = 4.0) {
   PlayoutOptions o;
   o.channels = 1;
-  o.target_ms = 4.0;
+  o.target_ms = target_ms;
   o.drift_compensation = drift;
   o.max_period = kPeriod;
   o.payload_capacity = 256;
@@ -256,25 +269,17 @@ struct TimeLossRun {
 
 TimeLossRun run_time_loss(bool same_machine, bool tell_playout) {
   PeerPlayout playout;
-  PlayoutOptions o = options(true);
-  o.target_ms = 1.0;
-  EXPECT_TRUE(playout.setup(o).ok());
+  EXPECT_TRUE(playout.setup(options(true, 1.0)).ok());
   SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
-  std::uint64_t seed = 777;
-  auto uniform = [&seed] {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(seed >> 11) / static_cast<double>(1ULL << 53);
-  };
+  Uniform uniform(777);
   TimeLossRun run;
   std::vector<float> block(kPeriod);
   float* ptr[] = {block.data()};
   double lost_total = 0.0, next_loss = 2.0, last_loss_end = -1.0;
-  bool lost_any = false;
   for (int p = 0; p < 20 * kRate / kPeriod; ++p) {
     double now = static_cast<double>(p) * kPeriod / kRate + lost_total;
     if (now >= next_loss) {
       const double lost = 0.002 + 0.013 * uniform();
-      lost_any = true;
       lost_total += lost;
       now += lost;
       last_loss_end = now;
@@ -290,7 +295,7 @@ TimeLossRun run_time_loss(bool same_machine, bool tell_playout) {
     if (clock < 0) continue;
     // Latency: the sender's clock now minus the sender clock of what we play.
     const std::int64_t latency = std::llround(sender_time * kRate) - clock;
-    if (!lost_any && now >= 1.9) run.latency_before = latency;
+    if (last_loss_end < 0 && now >= 1.9) run.latency_before = latency;
     if (last_loss_end >= 0 && now >= last_loss_end + 0.05)
       run.worst_after = std::max(run.worst_after, latency);
   }
@@ -346,15 +351,9 @@ TEST(PeerPlayoutTest, RandomStallsOnEitherSideAreBridgedWithoutClicks) {
   };
   for (const Case& k : {Case{true, false}, Case{false, true}, Case{true, true}}) {
     PeerPlayout playout;
-    PlayoutOptions o = options(true);
-    o.target_ms = 1.0;
-    ASSERT_TRUE(playout.setup(o).ok());
+    ASSERT_TRUE(playout.setup(options(true, 1.0)).ok());
     SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
-    std::uint64_t seed = 12345;
-    auto uniform = [&seed] {
-      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-      return static_cast<double>(seed >> 11) / static_cast<double>(1ULL << 53);
-    };
+    Uniform uniform(12345);
     constexpr double kSeconds = 20.0;
     std::vector<std::pair<double, double>> stalls;  // [from, to) of sender time
     for (double t = 1.0; t < kSeconds; t += 0.1 + 0.6 * uniform())
