@@ -184,7 +184,11 @@ TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoC
   EXPECT_LE(static_cast<std::uint64_t>(clicks) * 10, concealed + 10 * xruns)
       << clicks << " clicks, " << concealed << " concealed packets, " << xruns
       << " JACK xruns on the two servers while recording";
-  EXPECT_LE(after.skipped - before.skipped, 0u);
+  // The relay's loss and jitter never make bob skip; only time his own graph lost (an xrun of
+  // his server, whose pile is skipped where his output has its seam anyway) may.
+  if (bob_after.xruns == bob_before.xruns) {
+    EXPECT_EQ(after.skipped - before.skipped, 0u);
+  }
 }
 
 TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
