@@ -307,7 +307,7 @@ TEST(PeerPlayoutTest, TimeOurGraphLosesIsSkippedAtOnceNotCarriedAsLatency) {
   const TimeLossRun run = run_time_loss(false, true);
   ASSERT_GT(run.latency_before, 0);
   // Within 50 ms of every loss, latency is back within a packet of where it was: the pile was
-  // skipped (whole packets, never into the margin: nothing concealed, no clicks).
+  // skipped, frame-exact and never into the margin (nothing concealed, no clicks).
   EXPECT_LE(run.worst_after, run.latency_before + kPeriod)
       << "skipped " << run.counters.skipped << " late " << run.counters.late;
   EXPECT_GT(run.counters.skipped, 0u);
