@@ -25,7 +25,7 @@ void DriftController::reset() {
   primed_ = false;
 }
 
-double DriftController::update(double error_frames) {
+double DriftController::update(double error_frames, bool integrate) {
   const double error_seconds = error_frames / sample_rate_;
   if (!primed_) {
     filtered_ = error_seconds;
@@ -33,7 +33,7 @@ double DriftController::update(double error_frames) {
   } else {
     filtered_ += lowpass_coeff_ * (error_seconds - filtered_);
   }
-  integral_ += ki_ * filtered_ * period_;
+  if (integrate) integral_ += ki_ * filtered_ * period_;
   integral_ = std::clamp(integral_, -kMaxCorrection, kMaxCorrection);
   correction_ = std::clamp(integral_ + kp_ * filtered_, -kMaxCorrection, kMaxCorrection);
   return correction_;

@@ -18,7 +18,8 @@ constexpr int kResamplerHalfLength = 16;  // 16 frames of filter delay: zita-n2j
 constexpr double kLateWindowSeconds = 2.0;
 constexpr double kQuietSecondsToShrink = 10.0;
 constexpr double kSlackWindowSeconds = 0.25;
-constexpr int kTrimPackets = 3;
+constexpr int kTrimPackets = 1;
+constexpr double kHoldSeconds = 2.0;
 
 int ms_to_frames(double ms, int rate) {
   return static_cast<int>(std::lround(ms * rate / 1000.0));
@@ -146,7 +147,10 @@ void PeerPlayout::push(const PacketHeader& header, const std::uint8_t* payload, 
 int PeerPlayout::skip_to(int keep_frames) {
   const int dropped = buffer_.drop_to(keep_frames);
   counters_.skipped += static_cast<std::uint64_t>(dropped);
-  if (dropped > 0) concealer_.mark_discontinuity();
+  if (dropped > 0) {
+    concealer_.mark_discontinuity();
+    hold_seconds_ = kHoldSeconds;
+  }
   return dropped;
 }
 
@@ -175,6 +179,7 @@ void PeerPlayout::next_block(int wanted) {
       inserted_frames_ = 0;
       missing_run_frames_ = 0;
       held_slack_ = -1;
+      hold_seconds_ = kHoldSeconds;
     } else {
       // Whatever played before (a stream that restarted or jumped) fades out, not off.
       block_len_ = std::min(wanted, kMaxPacketFrames);
@@ -235,6 +240,7 @@ void PeerPlayout::next_block(int wanted) {
   if (bridging_) {
     inserted_frames_ += packet_frames;
     bridged_in_window_ = true;
+    hold_seconds_ = kHoldSeconds;
   }
   if (packet != nullptr && decode(*packet)) {
     // The part of a packet skip_lost_time() asked for: the block starts that much later.
@@ -304,7 +310,8 @@ void PeerPlayout::render_resampled(float* const* out, int frames) {
     drift_.setup(static_cast<double>(frames) / options_.sample_rate, options_.source_rate);
   }
   if (state_ == State::kPlaying && held_slack_ >= 0) {
-    const double correction = drift_.update(held_slack_ - target_frames_);
+    const double correction = drift_.update(held_slack_ - target_frames_, hold_seconds_ <= 0.0);
+    hold_seconds_ -= static_cast<double>(frames) / options_.sample_rate;
     resampler_->set_rratio(1.0 / (1.0 + correction));
   }
   const int channels = options_.channels;
@@ -335,6 +342,7 @@ void PeerPlayout::on_late() {
   quiet_seconds_ = 0.0;
   if (++recent_late_ >= 2 && buffer_.packet_frames() > 0) {
     target_frames_ = std::min(max_target_frames_, target_frames_ + buffer_.packet_frames());
+    hold_seconds_ = kHoldSeconds;  // the fill now stands a packet below the target: a step
     recent_late_ = 0;
   }
 }
@@ -350,6 +358,7 @@ void PeerPlayout::adapt_target(double seconds) {
   if (quiet_seconds_ >= kQuietSecondsToShrink && buffer_.packet_frames() > 0) {
     quiet_seconds_ = 0.0;
     target_frames_ = std::max(min_target_frames_, target_frames_ - buffer_.packet_frames());
+    hold_seconds_ = kHoldSeconds;  // the fill now stands a packet above the target: a step
   }
 }
 
@@ -417,6 +426,7 @@ void PeerPlayout::skip_lost_time(int frames) {
   if (packets > 0) skip_to(buffer_.buffered_frames() - packets * packet_frames);
   partial_skip_ = pile - packets * packet_frames;
   if (partial_skip_ > 0) concealer_.mark_discontinuity();
+  hold_seconds_ = kHoldSeconds;
 }
 
 void PeerPlayout::render(float* const* out, int frames) {

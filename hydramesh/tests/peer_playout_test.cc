@@ -345,7 +345,7 @@ TEST(PeerPlayoutTest, PeerThatStopsIsFadedThenRebufferedAtTarget) {
 TEST(PeerPlayoutTest, RandomStallsOnEitherSideAreBridgedWithoutClicks) {
   // What a busy machine does to a 1 ms target: every 0.1-0.7 s the sender's graph (or the
   // network) holds its packets back for 0.5-4.5 ms, and our own render runs 0.5-1.5 ms late.
-  // Every stall that bites is bridged; none may click, rebuffer or skip.
+  // Every stall that bites is bridged; none may click or rebuffer.
   struct Case {
     bool sender_stalls, receiver_stalls;
   };
@@ -368,6 +368,7 @@ TEST(PeerPlayoutTest, RandomStallsOnEitherSideAreBridgedWithoutClicks) {
     std::vector<float> out, block(kPeriod);
     float* ptr[] = {block.data()};
     double next_late_render = 1.3;
+    double worst_ppm = 0;  // the loop's clock estimate after its start
     for (int p = 0; p < static_cast<int>(kSeconds * kRate / kPeriod); ++p) {
       double now = static_cast<double>(p) * kPeriod / kRate;
       if (k.receiver_stalls && now >= next_late_render) {
@@ -377,13 +378,19 @@ TEST(PeerPlayoutTest, RandomStallsOnEitherSideAreBridgedWithoutClicks) {
       sender.deliver_until(now, playout);
       playout.render(ptr, kPeriod);
       out.insert(out.end(), block.begin(), block.end());
+      if (now >= 5.0) worst_ppm = std::max(worst_ppm, std::fabs(playout.counters().drift_ppm));
     }
     const PlayoutCounters& c = playout.counters();
     const std::string what = std::string(k.sender_stalls ? "sender" : "") +
                              (k.receiver_stalls ? " receiver" : "") + " stalls";
     EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0) << what;
     EXPECT_EQ(c.rebuffers, 0u) << what;
-    EXPECT_EQ(c.skipped, 0u) << what;
+    // The trim takes back only time the bridges inserted (every bridged block is concealed).
+    EXPECT_LE(c.skipped, c.concealed) << what;
+    // The clocks run alike: the time bridges inserted is not learnt as a clock difference.
+    // (Learning it wound the loop's estimate up to its 3000 ppm limit, and the loop then drained
+    // the buffer dry: 36 packets concealed against 22.)
+    EXPECT_LT(worst_ppm, 100.0) << what;
     if (k.sender_stalls) {
       EXPECT_GE(c.late, 10u) << what;  // the stalls did bite
     }
@@ -430,6 +437,49 @@ DriftRun run_drift(double ppm, bool compensation, double seconds) {
   run.counters = playout.counters();
   run.counters.concealed -= concealed_at_settle - 1;  // concealments after settling
   return run;
+}
+
+TEST(PeerPlayoutTest, DriftLoopLearnsTheClockNotTheTimeBridgesInsert) {
+  // Every 4-6 s the sender's graph stalls for 0.5-4.5 ms and then catches up (it loses no
+  // time): each stall is bridged, and the bridge leaves the fill a step above the target. The
+  // loop's clock estimate must stay on the sender's true offset; learning those steps put it
+  // 100-300 ppm off and drained the buffer into further bridges. (A sender that runs slow with
+  // a margin under one packet is not covered: each time the phase between the two ends' periods
+  // turns, a packet misses its render and is bridged too, with or without stalls.)
+  for (double ppm : {0.0, 500.0}) {
+    PeerPlayout playout;
+    ASSERT_TRUE(playout.setup(options(true, 1.0)).ok());
+    SimulatedSender sender(TestSignal::Kind::kSine, ppm);
+    Uniform uniform(4242);
+    constexpr double kSeconds = 40.0;
+    std::vector<std::pair<double, double>> stalls;  // [from, to) of sender time
+    for (double t = 1.0; t < kSeconds; t += 4.0 + 2.0 * uniform())
+      stalls.emplace_back(t, t + 0.0005 + 0.004 * uniform());
+    sender.extra_delay = [&stalls](std::uint64_t, double t) {
+      for (const auto& [from, to] : stalls)
+        if (t >= from && t < to) return to - t;
+      return 0.0;
+    };
+    std::vector<float> out, block(kPeriod);
+    float* ptr[] = {block.data()};
+    double error_sum = 0;  // the estimate's error, summed over the renders after 10 s
+    int renders = 0;
+    for (int p = 0; p < static_cast<int>(kSeconds * kRate / kPeriod); ++p) {
+      const double now = static_cast<double>(p) * kPeriod / kRate;
+      sender.deliver_until(now, playout);
+      playout.render(ptr, kPeriod);
+      out.insert(out.end(), block.begin(), block.end());
+      if (now >= 10.0) {
+        error_sum += playout.counters().drift_ppm - ppm;
+        ++renders;
+      }
+    }
+    const PlayoutCounters& c = playout.counters();
+    EXPECT_GE(c.late, 3u) << ppm;  // the stalls did bite
+    EXPECT_LT(std::fabs(error_sum / renders), 50.0) << ppm;
+    EXPECT_EQ(c.rebuffers, 0u) << ppm;
+    EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0) << ppm;
+  }
 }
 
 TEST(PeerPlayoutTest, DriftLoopHoldsTheBufferAtPlusMinus1000Ppm) {

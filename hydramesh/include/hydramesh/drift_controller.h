@@ -17,8 +17,10 @@ class DriftController {
   void setup(double period_seconds, double sample_rate);
   void reset();
 
-  // error_frames = fill - target. Returns the correction, clamped to +-kMaxCorrection.
-  double update(double error_frames);
+  // error_frames = fill - target. Returns the correction, clamped to +-kMaxCorrection. With
+  // integrate false, the integral (the clock estimate) holds and only the proportional term
+  // acts on the error.
+  double update(double error_frames, bool integrate = true);
 
   double correction() const { return correction_; }
   // The integral term: the loop's estimate of the sender's clock offset, in ppm.

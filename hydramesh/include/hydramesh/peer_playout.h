@@ -15,10 +15,13 @@
 // id (the peer restarted) resets the stream.
 // With drift compensation (or different sample rates) output goes through zita-resampler's
 // VResampler, whose ratio the DriftController steers so the least slack stays at the target;
-// without it, frames are passed through bit-exact and a fill far above target is cut back by
-// skipping packets (crossfaded). The adaptive target grows by one packet when late packets recur
-// and shrinks after a quiet interval. setup() allocates; push(), render() and counters() are
-// allocation-free and lock-free and are called only from the audio thread.
+// the loop's integral (its clock estimate) holds for a while after anything that moves the fill
+// in a step (playout starting, a bridge, a skip), so such a step is played out or trimmed, not
+// learnt as a clock difference. Without drift compensation, frames are passed through bit-exact and
+// a fill far above target is cut back by skipping packets (crossfaded). The adaptive target grows
+// by one packet when late packets recur and shrinks after a quiet interval. setup() allocates;
+// push(), render() and counters() are allocation-free and lock-free and are called only from the
+// audio thread.
 #pragma once
 
 #include <algorithm>
@@ -167,6 +170,7 @@ class PeerPlayout {
   bool bridged_in_window_ = false;  // a bridge inserted time during the current window
   double lost_frames_ = 0.0;        // time our graph lost since the last render, source frames
   int partial_skip_ = 0;            // frames to skip at the start of the next packet
+  double hold_seconds_ = 0.0;       // the drift loop's integral holds while this is positive
   Codec last_codec_ = Codec::kPcm16;
 
   PlayoutCounters counters_;
