@@ -89,6 +89,22 @@ class Uniform {
   std::uint64_t seed_;
 };
 
+// Seeded random stalls of the sender's graph (or the network), for SimulatedSender::extra_delay:
+// from 1 s to `seconds`, one every gap to gap + spread seconds, each holding back for 0.5-4.5 ms
+// what is sent during it, which then arrives all at once (the sender loses no time).
+std::function<double(std::uint64_t, double)> sender_stalls(std::uint64_t seed, double seconds,
+                                                           double gap, double spread) {
+  Uniform uniform(seed);
+  std::vector<std::pair<double, double>> stalls;  // [from, to) of sender time
+  for (double t = 1.0; t < seconds; t += gap + spread * uniform())
+    stalls.emplace_back(t, t + 0.0005 + 0.004 * uniform());
+  return [stalls](std::uint64_t, double t) {
+    for (const auto& [from, to] : stalls)
+      if (t >= from && t < to) return to - t;
+    return 0.0;
+  };
+}
+
 PlayoutOptions options(bool drift, double target_ms = 4.0) {
   PlayoutOptions o;
   o.channels = 1;
@@ -353,18 +369,9 @@ TEST(PeerPlayoutTest, RandomStallsOnEitherSideAreBridgedWithoutClicks) {
     PeerPlayout playout;
     ASSERT_TRUE(playout.setup(options(true, 1.0)).ok());
     SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
-    Uniform uniform(12345);
     constexpr double kSeconds = 20.0;
-    std::vector<std::pair<double, double>> stalls;  // [from, to) of sender time
-    for (double t = 1.0; t < kSeconds; t += 0.1 + 0.6 * uniform())
-      stalls.emplace_back(t, t + 0.0005 + 0.004 * uniform());
-    if (k.sender_stalls) {
-      sender.extra_delay = [&stalls](std::uint64_t, double t) {
-        for (const auto& [from, to] : stalls)
-          if (t >= from && t < to) return to - t;
-        return 0.0;
-      };
-    }
+    if (k.sender_stalls) sender.extra_delay = sender_stalls(12345, kSeconds, 0.1, 0.6);
+    Uniform uniform(54321);
     std::vector<float> out, block(kPeriod);
     float* ptr[] = {block.data()};
     double next_late_render = 1.3;
@@ -450,16 +457,8 @@ TEST(PeerPlayoutTest, DriftLoopLearnsTheClockNotTheTimeBridgesInsert) {
     PeerPlayout playout;
     ASSERT_TRUE(playout.setup(options(true, 1.0)).ok());
     SimulatedSender sender(TestSignal::Kind::kSine, ppm);
-    Uniform uniform(4242);
     constexpr double kSeconds = 40.0;
-    std::vector<std::pair<double, double>> stalls;  // [from, to) of sender time
-    for (double t = 1.0; t < kSeconds; t += 4.0 + 2.0 * uniform())
-      stalls.emplace_back(t, t + 0.0005 + 0.004 * uniform());
-    sender.extra_delay = [&stalls](std::uint64_t, double t) {
-      for (const auto& [from, to] : stalls)
-        if (t >= from && t < to) return to - t;
-      return 0.0;
-    };
+    sender.extra_delay = sender_stalls(4242, kSeconds, 4.0, 2.0);
     std::vector<float> out, block(kPeriod);
     float* ptr[] = {block.data()};
     double error_sum = 0;  // the estimate's error, summed over the renders after 10 s
