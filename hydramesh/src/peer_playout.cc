@@ -203,7 +203,7 @@ void PeerPlayout::next_block(int wanted) {
   // the target because a bridge inserted time the sender had not lost (the network held its
   // packets back), skip whole packets, up to what the bridges inserted, crossfaded, rather than
   // letting the drift loop take seconds to play the excess out. Packets that piled up while our
-  // own graph stalled are not skipped: the drift loop plays them out without a seam.
+  // own graph stalled are not this trim's: skip_lost_time() takes them at the next render.
   if (packet_frames > 0 && trim_frames_ >= kTrimPackets * packet_frames) {
     const int excess = std::min(trim_frames_, inserted_frames_) / packet_frames * packet_frames;
     const int dropped = excess > 0 ? skip_to(buffer_.buffered_frames() - excess) : 0;

@@ -9,19 +9,18 @@
 // if none are, it is late (a stall of the sender, its graph or the network): playout bridges,
 // concealing without moving on until the buffer is refilled to the target, so the stall's time
 // is inserted rather than the stream's next packets thrown away as late. Inserted time that
-// leaves the buffer well above target (the network, not the sender, held packets back) is
-// skipped again at the end of a slack window. After kRebufferMs of nothing it goes back to
-// buffering, so a peer that stops and restarts comes back at the target latency. A new stream
-// id (the peer restarted) resets the stream.
-// With drift compensation (or different sample rates) output goes through zita-resampler's
-// VResampler, whose ratio the DriftController steers so the least slack stays at the target;
-// the loop's integral (its clock estimate) holds for a while after anything that moves the fill
-// in a step (playout starting, a bridge, a skip), so such a step is played out or trimmed, not
-// learnt as a clock difference. Without drift compensation, frames are passed through bit-exact and
-// a fill far above target is cut back by skipping packets (crossfaded). The adaptive target grows
-// by one packet when late packets recur and shrinks after a quiet interval. setup() allocates;
-// push(), render() and counters() are allocation-free and lock-free and are called only from the
-// audio thread.
+// leaves the buffer a packet or more above target (the network or the sender's graph held
+// packets back, but the sender lost no time) is skipped again at the end of a slack window. After
+// kRebufferMs of nothing it goes back to buffering, so a peer that stops and restarts comes back at
+// the target latency. A new stream id (the peer restarted) resets the stream. With drift
+// compensation (or different sample rates) output goes through zita-resampler's VResampler, whose
+// ratio the DriftController steers so the least slack stays at the target; the loop's integral (its
+// clock estimate) holds for a while after anything that moves the fill in a step (playout starting,
+// a bridge, a skip), so such a step is played out or trimmed, not learnt as a clock difference.
+// Without drift compensation, frames are passed through bit-exact and a fill far above target is
+// cut back by skipping packets (crossfaded). The adaptive target grows by one packet when late
+// packets recur and shrinks after a quiet interval. setup() allocates; push(), render() and
+// counters() are allocation-free and lock-free and are called only from the audio thread.
 #pragma once
 
 #include <algorithm>
