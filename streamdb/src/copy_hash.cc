@@ -66,14 +66,14 @@ constexpr std::uint64_t kInitialLanes[8] = {XXH_PRIME32_3, XXH_PRIME64_1, XXH_PR
 
 #if defined(__x86_64__)
 
-// Each variant copies the source ahead of the hash, 64 bytes at a time, and hashes
-// like XXH3 from dst, kCopyLead blocks behind the copy: blocks of kStripesPerBlock stripes, a
-// scramble after every full block, the stripes of the last partial block, then the input's last
-// 64 bytes (which overlap what came before) with a shifted secret. Hashing what was stored into
-// dst (still in L1) instead of the loaded registers keeps the hash arithmetic independent of the
-// source loads still in flight from memory, so the copy runs at memcpy speed while the hash
-// catches up (random 64 KiB blocks from a mapped segment, p50: hashing the loaded registers
-// took memcpy + 1.1-1.5 us, this takes memcpy + 0.1-0.4 us; ad-hoc probe).
+// Both variants hash like XXH3: blocks of kStripesPerBlock stripes, a scramble after every full
+// block, the stripes of the last partial block, then the input's last 64 bytes (which overlap
+// what came before) with a shifted secret. The AVX-512 variant copies the source ahead of the
+// hash, 64 bytes at a time, and hashes from dst, kCopyLead blocks behind the copy: that keeps
+// the hash arithmetic independent of the source loads still in flight from memory (on the machine
+// of round 2 in streamdb/README.md, random 64 KiB blocks from a mapped segment, p50: hashing the
+// loaded registers took memcpy + 1.1-1.5 us, this memcpy + 0.1-0.4 us; ad-hoc probe). The AVX2
+// variant hashes the loaded registers, measured the other way round on another CPU (see there).
 constexpr std::size_t kCopyLead = 1;
 
 // Asks for the line kPrefetchAhead bytes past `at`, when it is part of the input. Called from the
@@ -159,17 +159,25 @@ STREAMDB_AVX512 std::uint64_t copy_hash_avx512(std::uint8_t* dst, const std::uin
   return merge_lanes(lanes, size);
 }
 
-// The AVX2 variant keeps the 8 lanes in two registers.
-STREAMDB_AVX2 inline void stripe_avx2(__m256i* acc, const std::uint8_t* in,
+// The AVX2 variant keeps the 8 lanes in two registers. Unlike the AVX-512 variant it hashes the
+// registers it stores into dst: the same bytes, without loading them back. On an AMD EPYC
+// (Zen 3, no AVX-512) this took memcpy + 0.5 us per random 64 KiB block from memory where
+// hashing from dst took memcpy + 1.1 us, and 2.1 instead of 2.5 us for a block in cache (p50,
+// ad-hoc probe); the loop is bound by its loads and the stores, which this has fewer of.
+STREAMDB_AVX2 inline void stripe_avx2(__m256i* acc, const __m256i data[2],
                                       const std::uint8_t* key_at) {
   for (int h = 0; h < 2; ++h) {
-    __m256i data = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * h));
     __m256i key = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(key_at + 32 * h));
-    __m256i mixed = _mm256_xor_si256(data, key);
+    __m256i mixed = _mm256_xor_si256(data[h], key);
     __m256i product = _mm256_mul_epu32(mixed, _mm256_srli_epi64(mixed, 32));
-    __m256i swapped = _mm256_shuffle_epi32(data, 0x4E);
+    __m256i swapped = _mm256_shuffle_epi32(data[h], 0x4E);
     acc[h] = _mm256_add_epi64(acc[h], _mm256_add_epi64(product, swapped));
   }
+}
+
+STREAMDB_AVX2 inline void load_stripe_avx2(const std::uint8_t* in, __m256i data[2]) {
+  for (int h = 0; h < 2; ++h)
+    data[h] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * h));
 }
 
 STREAMDB_AVX2 inline void scramble_avx2(__m256i* acc, const std::uint8_t* key_at) {
@@ -183,44 +191,33 @@ STREAMDB_AVX2 inline void scramble_avx2(__m256i* acc, const std::uint8_t* key_at
   }
 }
 
-STREAMDB_AVX2 inline void copy_ahead_avx2(std::uint8_t* dst, const std::uint8_t* src,
-                                          std::size_t size, std::size_t* copied, std::size_t end) {
-  std::size_t at = *copied;
-  for (; at < end && at + kStripeLen <= size; at += kStripeLen) {
-    prefetch_ahead(src, at, size);
-    for (int h = 0; h < 2; ++h) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + at + 32 * h),
-                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + at + 32 * h)));
-    }
-  }
-  if (at < end) {
-    std::memcpy(dst + at, src + at, size - at);
-    at = size;
-  }
-  *copied = at;
-}
-
 STREAMDB_AVX2 std::uint64_t copy_hash_avx2(std::uint8_t* dst, const std::uint8_t* src,
                                            std::size_t size) {
   const std::uint8_t* secret = XXH3_kSecret;
   __m256i acc[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes)),
                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes + 4))};
-  std::size_t copied = copy_head(dst, src, size);
+  __m256i data[2];
   std::size_t blocks = (size - 1) / kBlockLen;
   std::size_t done = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
-    copy_ahead_avx2(dst, src, size, &copied, std::min(size, (b + 1 + kCopyLead) * kBlockLen));
     for (std::size_t s = 0; s < kStripesPerBlock; ++s, done += kStripeLen) {
-      stripe_avx2(acc, dst + done, secret + s * 8);
+      prefetch_ahead(src, done, size);
+      load_stripe_avx2(src + done, data);
+      for (int h = 0; h < 2; ++h)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + done + 32 * h), data[h]);
+      stripe_avx2(acc, data, secret + s * 8);
     }
     scramble_avx2(acc, secret + kSecretSize - kStripeLen);
   }
-  copy_ahead_avx2(dst, src, size, &copied, size);
+  // The last, partial block: copied at once, then hashed from dst like the AVX-512 variant.
+  std::memcpy(dst + done, src + done, size - done);
   std::size_t stripes = (size - 1 - done) / kStripeLen;
   for (std::size_t s = 0; s < stripes; ++s, done += kStripeLen) {
-    stripe_avx2(acc, dst + done, secret + s * 8);
+    load_stripe_avx2(dst + done, data);
+    stripe_avx2(acc, data, secret + s * 8);
   }
-  stripe_avx2(acc, dst + size - kStripeLen, secret + kSecretSize - kStripeLen - 7);
+  load_stripe_avx2(dst + size - kStripeLen, data);
+  stripe_avx2(acc, data, secret + kSecretSize - kStripeLen - 7);
   alignas(32) std::uint64_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[0]);
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 4), acc[1]);

@@ -1,10 +1,10 @@
 // copy_and_hash: memcpy and XXH3-64 in one pass over the source.
 //
 // Reading a stored block means copying it into the caller's buffer and checking its checksum.
-// Doing both in one loop reads the source once (from memory, for a cold block); the hash reads
-// back what was stored into dst (a block behind the copy, from L1), so it covers exactly the
-// bytes returned, and a source that changed during the copy can never pass the check with
-// bytes other than the ones returned.
+// Doing both in one loop reads the source once (from memory, for a cold block); the hash covers
+// what was stored into dst (read back from L1, or the very registers stored), so it covers
+// exactly the bytes returned, and a source that changed during the copy can never pass the
+// check with bytes other than the ones returned.
 #pragma once
 
 #include <cstddef>
