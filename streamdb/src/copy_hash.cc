@@ -70,10 +70,10 @@ constexpr std::uint64_t kInitialLanes[8] = {XXH_PRIME32_3, XXH_PRIME64_1, XXH_PR
 // block, the stripes of the last partial block, then the input's last 64 bytes (which overlap
 // what came before) with a shifted secret. The AVX-512 variant copies the source ahead of the
 // hash, 64 bytes at a time, and hashes from dst, kCopyLead blocks behind the copy: that keeps
-// the hash arithmetic independent of the source loads still in flight from memory (on the machine
-// of round 2 in streamdb/README.md, random 64 KiB blocks from a mapped segment, p50: hashing the
-// loaded registers took memcpy + 1.1-1.5 us, this memcpy + 0.1-0.4 us; ad-hoc probe). The AVX2
-// variant hashes the loaded registers, measured the other way round on another CPU (see there).
+// the hash arithmetic independent of the source loads still in flight from memory (on the Intel
+// Xeon of round 2 in streamdb/README.md, random 64 KiB blocks from a mapped segment, p50:
+// hashing the loaded registers took memcpy + 1.1-1.5 us, this memcpy + 0.1-0.4 us; ad-hoc
+// probe). The AVX2 variant hashes the loaded registers, faster on another CPU (see there).
 constexpr std::size_t kCopyLead = 1;
 
 // Asks for the line kPrefetchAhead bytes past `at`, when it is part of the input. Called from the
