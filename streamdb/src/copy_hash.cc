@@ -163,7 +163,7 @@ STREAMDB_AVX512 std::uint64_t copy_hash_avx512(std::uint8_t* dst, const std::uin
 // registers it stores into dst: the same bytes, without loading them back. On an AMD EPYC
 // (Zen 3, no AVX-512) this took memcpy + 0.5 us per random 64 KiB block from memory where
 // hashing from dst took memcpy + 1.1 us, and 2.1 instead of 2.5 us for a block in cache (p50,
-// ad-hoc probe); the loop is bound by its loads and the stores, which this has fewer of.
+// ad-hoc probe): the loop is bound by its loads and stores, and this has fewer loads.
 STREAMDB_AVX2 inline void stripe_avx2(__m256i* acc, const __m256i data[2],
                                       const std::uint8_t* key_at) {
   for (int h = 0; h < 2; ++h) {
