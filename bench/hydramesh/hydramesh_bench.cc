@@ -109,6 +109,7 @@ struct ToolRun {
   std::vector<Process> processes;
   std::string a_send, a_receive, b_send, b_receive;  // b_* empty: loops back by itself
   std::vector<std::string> status_files;
+  std::vector<std::string> dropout_logs;  // hydrameshd's, both ends
 };
 
 ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& o, int round,
@@ -121,6 +122,9 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
     std::ofstream(secret) << "benchmark-secret-1234\n";
     chmod(secret.c_str(), 0600);
     const std::string& jitter = o.jitter_ms;
+    t.dropout_logs = {o.dir + "/a-dropouts.log", o.dir + "/b-dropouts.log"};
+    for (const std::string& f : t.dropout_logs)
+      std::remove(f.c_str());  // the daemon appends
     const std::string a_peer = "127.0.0.1:" + std::to_string(relay_port ? relay_port : pb);
     t.processes.emplace_back(std::vector<std::string>{HYDRAMESHD_PATH,
                                                       "--node-id",
@@ -142,7 +146,9 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
                                                       "--jitter-ms",
                                                       jitter,
                                                       "--status-file",
-                                                      o.dir + "/a.json"},
+                                                      o.dir + "/a.json",
+                                                      "--dropout-log",
+                                                      t.dropout_logs[0]},
                              log);
     std::vector<std::string> b = {HYDRAMESHD_PATH,
                                   "--node-id",
@@ -162,7 +168,9 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
                                   "--jitter-ms",
                                   jitter,
                                   "--status-file",
-                                  o.dir + "/b.json"};
+                                  o.dir + "/b.json",
+                                  "--dropout-log",
+                                  t.dropout_logs[1]};
     if (!relay_port) b.insert(b.end(), {"--peer", "127.0.0.1:" + std::to_string(pa)});
     if (tool == "hydramesh-loopback") b.push_back("--loopback");
     t.processes.emplace_back(b, log);
@@ -336,6 +344,39 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
   return g;
 }
 
+// What hydrameshd's dropout logs (both ends) record from `from_us` to `to_us`: packets
+// concealed and skipped, and those of them away from every xrun (near_xrun's window).
+nlohmann::json dropouts_in(const ToolRun& t, const std::vector<XrunSpan>& xruns, double from_us,
+                           double to_us) {
+  std::uint64_t concealed = 0, skipped = 0, concealed_away = 0, skipped_away = 0, overflows = 0;
+  for (const std::string& f : t.dropout_logs) {
+    std::istringstream text(read_text(f));
+    for (std::string line; std::getline(text, line);) {
+      std::istringstream words(line);
+      std::string what, peer, concealed_word, skipped_word;
+      double us = 0;
+      std::uint64_t c = 0, k = 0;
+      words >> what;
+      if (what == "overflow" && words >> c) overflows += c;
+      if (what != "dropout" || !(words >> us >> peer >> concealed_word >> c >> skipped_word >> k) ||
+          us < from_us || us > to_us) {
+        continue;
+      }
+      concealed += c;
+      skipped += k;
+      if (!near_xrun(xruns, us, us)) {
+        concealed_away += c;
+        skipped_away += k;
+      }
+    }
+  }
+  return {{"concealed", concealed},
+          {"skipped", skipped},
+          {"concealed-away-from-xruns", concealed_away},
+          {"skipped-away-from-xruns", skipped_away},
+          {"log-overflows", overflows}};
+}
+
 // A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
 // discontinuities counted, with both servers' xruns meanwhile and, for HydraMesh, what its two
 // ends concealed and skipped. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
@@ -430,6 +471,8 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
     }
     out["glitches-away-from-xruns"] = g.glitches - near;
     out["xrun-windows-share"] = covered / (last_us - first_us);
+    if (!t.dropout_logs.empty())
+      out["dropouts-in-recording"] = dropouts_in(t, xruns, first_us, last_us);
   }
   out["glitches"] = g.glitches;
   out["glitches-per-minute"] = g.glitches * 60.0 / seconds;

@@ -235,6 +235,21 @@ void publish(PeerSlot& peer) {
   out.drift_ppb.store(static_cast<std::int64_t>(c.drift_ppm * 1000.0), std::memory_order_relaxed);
 }
 
+// With a dropout log: one event for a render in which the playout concealed or skipped. A full
+// queue (the control thread writes every 20 ms) drops the event and counts it.
+void record_dropouts(NodeState& s, PeerSlot& peer, std::uint64_t cycle_usecs) {
+  const PlayoutCounters& c = peer.playout.counters();
+  if (c.concealed == peer.logged_concealed && c.skipped == peer.logged_skipped) return;
+  const DropoutEvent event{cycle_usecs,
+                           static_cast<std::uint32_t>(c.concealed - peer.logged_concealed),
+                           static_cast<std::uint32_t>(c.skipped - peer.logged_skipped)};
+  peer.logged_concealed = c.concealed;
+  peer.logged_skipped = c.skipped;
+  if (!peer.dropouts->try_push(event)) {
+    s.dropout_log_overflows.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 }  // namespace
 
 int send_callback(jack_nframes_t nframes, void* arg) {
@@ -302,6 +317,7 @@ int receive_callback(jack_nframes_t nframes, void* arg) {
         s.mix_buffers[c][f] += peer.port_buffers[c][f];
     }
     publish(peer);
+    if (peer.dropouts) record_dropouts(s, peer, cycle_usecs);
     const std::int64_t clock = peer.playout.last_render_clock();
     if (peer.peer_loopback.load(std::memory_order_relaxed) && clock >= 0) {
       // One cycle's reading jumps when the jitter buffer skips or rebuffers after an xrun; the

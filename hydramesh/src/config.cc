@@ -131,11 +131,12 @@ archibald::Result<DaemonConfig> parse_config(std::string_view json_text, std::st
     return Status::invalid_argument(std::string(source) + ": not valid JSON");
   }
   if (!root.is_object()) return bad(source, "(top level)", "an object", root);
-  ARCHIBALD_RETURN_IF_ERROR(check_keys(
-      root,
-      {"node-id", "udp-address", "udp-port", "udp-mtu", "peers", "secret-file", "insecure",
-       "jack-server", "jack-client-name", "status-file", "max-peers", "loopback", "audio"},
-      "", source));
+  ARCHIBALD_RETURN_IF_ERROR(
+      check_keys(root,
+                 {"node-id", "udp-address", "udp-port", "udp-mtu", "peers", "secret-file",
+                  "insecure", "jack-server", "jack-client-name", "status-file", "dropout-log",
+                  "max-peers", "loopback", "audio"},
+                 "", source));
   DaemonConfig config;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string& key = it.key();
@@ -176,6 +177,8 @@ archibald::Result<DaemonConfig> parse_config(std::string_view json_text, std::st
       }
     } else if (key == "status-file") {
       ARCHIBALD_RETURN_IF_ERROR(get_string(v, key, source, &config.status_file));
+    } else if (key == "dropout-log") {
+      ARCHIBALD_RETURN_IF_ERROR(get_string(v, key, source, &config.dropout_log));
     } else if (key == "max-peers") {
       ARCHIBALD_RETURN_IF_ERROR(get_int(v, key, 1, 256, source, &config.max_peers));
     } else if (key == "loopback") {
@@ -217,6 +220,7 @@ Status apply_overrides(const ConfigOverrides& o, DaemonConfig* config) {
   if (o.jack_server) config->jack_server = *o.jack_server;
   if (o.jack_client_name) config->jack_client_name = *o.jack_client_name;
   if (o.status_file) config->status_file = *o.status_file;
+  if (o.dropout_log) config->dropout_log = *o.dropout_log;
   if (o.channels) config->audio.channels = *o.channels;
   if (o.codec && !codec_from_name(*o.codec, &config->audio.codec)) {
     return Status::invalid_argument("--codec: expected pcm16, pcm24, float32 or opus, got '" +

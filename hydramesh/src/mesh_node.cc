@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "node_state.h"
@@ -29,6 +30,7 @@ constexpr std::int64_t kStatusIntervalNs = 500 * kMs;
 constexpr std::int64_t kSilentAfterNs = 2000 * kMs;
 constexpr int kControlQueueCapacity = 64;
 constexpr int kKeyUpdateCapacity = 8;
+constexpr int kDropoutQueueCapacity = 256;  // per peer; drained every 20 ms
 
 void log_line(const std::string& line) {
   std::fprintf(stderr, "hydrameshd: %s\n", line.c_str());
@@ -161,12 +163,36 @@ void activate_slot(NodeState& s, const PeerRequest& request) {
   slot.endpoint.store(request.endpoint.pack(), std::memory_order_relaxed);
   slot.peer_loopback.store(request.peer_loopback, std::memory_order_relaxed);
   slot.audio_rtt_average = -1.0;
+  slot.logged_concealed = 0;  // setup() reset the playout's counters
+  slot.logged_skipped = 0;
   slot.counters.audio_rtt_frames.store(-1, std::memory_order_relaxed);
   slot.counters.last_heard_ns.store(monotonic_ns(), std::memory_order_relaxed);
   slot.state.store(SlotState::kActive, std::memory_order_release);
   log_line("peer " + request.node_id + " joined from " + request.endpoint.to_string() + " (" +
            std::to_string(request.channels) + " ch, " + std::to_string(request.sample_rate) +
            " Hz" + (request.peer_loopback ? ", loops back" : "") + ")");
+}
+
+// The dropout log: "dropout USECS PEER concealed N skipped M", USECS in JACK's microsecond clock
+// (the machine's monotonic clock) at the start of the cycle whose render concealed or skipped.
+void write_dropouts(NodeState& s) {
+  bool wrote = false;
+  for (int i = 0; i < s.max_peers; ++i) {
+    PeerSlot& slot = s.slots[i];
+    if (!slot.dropouts) continue;
+    for (DropoutEvent e; slot.dropouts->try_pop(&e);) {
+      std::fprintf(s.dropout_log, "dropout %llu %s concealed %u skipped %u\n",
+                   static_cast<unsigned long long>(e.usecs), slot.node_id.c_str(), e.concealed,
+                   e.skipped);
+      wrote = true;
+    }
+  }
+  const std::uint64_t overflows = s.dropout_log_overflows.exchange(0, std::memory_order_relaxed);
+  if (overflows > 0) {
+    std::fprintf(s.dropout_log, "overflow %llu\n", static_cast<unsigned long long>(overflows));
+    wrote = true;
+  }
+  if (wrote) std::fflush(s.dropout_log);
 }
 
 void write_status_file(const std::string& path, const NodeStatsSnapshot& stats) {
@@ -207,6 +233,13 @@ archibald::Result<std::unique_ptr<MeshNode>> MeshNode::start(const DaemonConfig&
     s.static_peers.push_back(*ep);
   }
   auto node = std::unique_ptr<MeshNode>(new MeshNode(std::move(state)));
+  if (!config.dropout_log.empty()) {
+    s.dropout_log = std::fopen(config.dropout_log.c_str(), "a");
+    if (s.dropout_log == nullptr) {
+      return Status::invalid_argument("dropout-log: cannot open '" + config.dropout_log +
+                                      "': " + std::strerror(errno));
+    }
+  }
   ARCHIBALD_RETURN_IF_ERROR(open_socket(s));
   ARCHIBALD_RETURN_IF_ERROR(open_jack(s));
 
@@ -235,7 +268,11 @@ archibald::Result<std::unique_ptr<MeshNode>> MeshNode::start(const DaemonConfig&
   s.control_queue = std::make_unique<SpscQueue<QueuedDatagram>>(kControlQueueCapacity);
   for (int i = 0; i < s.max_peers; ++i) {
     s.slots[i].key_updates = std::make_unique<SpscQueue<StreamKeyUpdate>>(kKeyUpdateCapacity);
+    if (!config.dropout_log.empty()) {
+      s.slots[i].dropouts = std::make_unique<SpscQueue<DropoutEvent>>(kDropoutQueueCapacity);
+    }
   }
+
   s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return Status::from_errno("eventfd", errno);
 
@@ -275,6 +312,10 @@ MeshNode::~MeshNode() {
   if (s.network_thread.joinable()) s.network_thread.join();
   if (s.socket_fd >= 0) ::close(s.socket_fd);
   if (s.wake_fd >= 0) ::close(s.wake_fd);
+  if (s.dropout_log != nullptr) {
+    write_dropouts(s);  // the audio clients are closed: nothing more is queued (no run())
+    std::fclose(s.dropout_log);
+  }
 }
 
 const std::string& MeshNode::jack_client_name() const {
@@ -283,6 +324,8 @@ const std::string& MeshNode::jack_client_name() const {
 
 void MeshNode::poll_control() {
   NodeState& s = *state_;
+  // Before a slot can be given to another peer: its queued events still carry the old name.
+  if (s.dropout_log != nullptr) write_dropouts(s);
   std::vector<PeerRequest> requests;
   {
     std::lock_guard<std::mutex> lock(s.requests_mutex);
@@ -336,7 +379,11 @@ archibald::Status MeshNode::run(const std::atomic<bool>& stop) {
     poll_control();
     usleep(20'000);  // new peers' ports within 20 ms; 50 wake-ups a second
   }
+  // The audio stops first, so the last status file and dropout log hold the final counts.
+  for (jack_client_t* client : {s.client, s.send_client})
+    jack_deactivate(client);
   if (!s.config.status_file.empty()) write_status_file(s.config.status_file, stats());
+  if (s.dropout_log != nullptr) write_dropouts(s);
   return {};
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,6 +65,14 @@ struct PeerCounters {
   std::atomic<std::int64_t> last_heard_ns{0};
 };
 
+// A render in which a peer's playout concealed or skipped (the audio thread's record for the
+// dropout log): the cycle's start in JACK's microsecond clock, and how many packets.
+struct DropoutEvent {
+  std::uint64_t usecs = 0;
+  std::uint32_t concealed = 0;
+  std::uint32_t skipped = 0;
+};
+
 enum class SlotState : int { kFree = 0, kActive = 1 };
 
 // One peer as the audio threads see it. Fields above `key_updates` are written by the control
@@ -81,6 +90,10 @@ struct PeerSlot {
   std::unique_ptr<SpscQueue<StreamKeyUpdate>> key_updates;
   AudioReceiveState receive;  // receive callback only
   PeerPlayout playout;        // receive callback only
+  // With a dropout log: the playout's counters at the last event, and the events for the
+  // control thread to write (allocated at start-up; audio thread pushes, control thread pops).
+  std::uint64_t logged_concealed = 0, logged_skipped = 0;
+  std::unique_ptr<SpscQueue<DropoutEvent>> dropouts;
   // Moving average (about 1 s) of the round trip of our audio echoed by a --loopback peer, in
   // frames; negative until the first echo. Audio thread only; reset before the slot is active.
   double audio_rtt_average = -1.0;
@@ -161,7 +174,7 @@ struct NodeState {
 
   // Node-wide counters.
   std::atomic<std::uint64_t> xruns{0}, malformed{0}, unknown_stream{0}, hello_rejected{0},
-      control_overflows{0};
+      control_overflows{0}, dropout_log_overflows{0};
 
   // Network thread.
   std::thread network_thread;
@@ -176,6 +189,7 @@ struct NodeState {
   std::atomic<bool> jack_gone{false};
   std::int64_t next_hello_ns = 0, next_ping_ns = 0, next_status_ns = 0;
   std::vector<bool> logged_active;
+  std::FILE* dropout_log = nullptr;  // control thread; null without "dropout-log"
 };
 
 // Monotonic clock in nanoseconds.

@@ -10,7 +10,7 @@ TEST(ConfigTest, ParsesEveryKey) {
     "node-id": "alice", "udp-address": "127.0.0.1", "udp-port": 7000, "udp-mtu": 1200,
     "peers": ["127.0.0.1:7001", "127.0.0.2:7002"], "secret-file": "/tmp/s", "insecure": false,
     "jack-server": "studio", "jack-client-name": "hm", "status-file": "/tmp/st.json",
-    "max-peers": 4, "loopback": true,
+    "dropout-log": "/tmp/dropouts.log", "max-peers": 4, "loopback": true,
     "audio": {"channels": 4, "codec": "opus", "jitter-ms": "auto", "mix-bus": true,
               "drift-compensation": false, "opus-frame-ms": 5, "opus-bitrate": 64000}})",
                         "t.json");
@@ -20,6 +20,7 @@ TEST(ConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->udp_mtu, 1200);
   EXPECT_EQ(c->peers.size(), 2u);
   EXPECT_EQ(c->jack_server, "studio");
+  EXPECT_EQ(c->dropout_log, "/tmp/dropouts.log");
   EXPECT_EQ(c->max_peers, 4);
   EXPECT_TRUE(c->loopback);
   EXPECT_EQ(c->audio.channels, 4);
@@ -46,6 +47,7 @@ TEST(ConfigTest, EveryBadInputIsOneLineNamingTheKey) {
       {R"({"peers": ["nohost"]})", "'peers[0]'"},
       {R"({"peers": "1.2.3.4:5"})", "'peers'"},
       {R"({"insecure": "yes"})", "'insecure'"},
+      {R"({"dropout-log": 1})", "'dropout-log'"},
       {R"({"max-peers": 0})", "'max-peers'"},
       {R"({"audio": {"channels": 0}})", "'audio.channels'"},
       {R"({"audio": {"codec": "mp3"}})", "'audio.codec'"},

@@ -64,6 +64,12 @@ TEST_F(DaemonErrorsTest, ConfigErrorsNameTheKeyAndExit2) {
   ASSERT_EQ(run.lines.size(), 1u);
   EXPECT_NE(run.lines[0].find("--frobnicate"), std::string::npos);
 
+  run = run_daemon(mesh_.dir(), {"--insecure", "--dropout-log", mesh_.dir() + "/no/such/dir/d.log"},
+                   "dropout-log");
+  EXPECT_EQ(run.exit_code, 2);
+  ASSERT_EQ(run.lines.size(), 1u);
+  EXPECT_NE(run.lines[0].find("dropout-log: cannot open"), std::string::npos) << run.lines[0];
+
   const std::string secret = mesh_.dir() + "/open-secret";
   write_file(secret, "a-long-enough-secret", 0644);
   run = run_daemon(mesh_.dir(),

@@ -1,6 +1,8 @@
 // Three-node mesh, impaired network (through hydramesh-relay) and --loopback round trip.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "signal_analysis.h"
 #include "support/mesh_fixture.h"
 
@@ -189,6 +191,31 @@ TEST(MeshNetworkTest, ThroughTheRelayWithLossAndJitterOnlyConcealedPacketsAndNoC
   if (bob_after.xruns == bob_before.xruns) {
     EXPECT_EQ(after.skipped - before.skipped, 0u);
   }
+
+  // Bob's dropout log holds every render that concealed or skipped, in order, and adds up to
+  // his final counts (stopping him writes both).
+  db.stop();
+  const PeerStatsSnapshot last = *find_peer(read_status(mesh.status_path("bob")), "alice");
+  std::istringstream log(read_file(mesh.dropout_log_path("bob")));
+  std::uint64_t logged_concealed = 0, logged_skipped = 0, previous_us = 0;
+  int lines = 0;
+  for (std::string line; std::getline(log, line); ++lines) {
+    std::istringstream words(line);
+    std::string what, peer, concealed_word, skipped_word;
+    std::uint64_t us = 0, c = 0, k = 0;
+    ASSERT_TRUE(words >> what >> us >> peer >> concealed_word >> c >> skipped_word >> k) << line;
+    ASSERT_EQ(what + " " + peer + " " + concealed_word + " " + skipped_word,
+              "dropout alice concealed skipped")
+        << line;
+    EXPECT_GT(us, previous_us) << line;
+    EXPECT_GT(c + k, 0u) << line;
+    previous_us = us;
+    logged_concealed += c;
+    logged_skipped += k;
+  }
+  EXPECT_GT(lines, 10);
+  EXPECT_EQ(logged_concealed, last.concealed);
+  EXPECT_EQ(logged_skipped, last.skipped);
 }
 
 TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {

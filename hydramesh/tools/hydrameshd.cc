@@ -36,7 +36,7 @@ int print_stats(const std::string& path) {
 int main(int argc, char** argv) {
   archibald::FlagParser flags("hydrameshd");
   std::string config_path, check_path, node_id, udp_address, secret_file, jack_server, client_name,
-      status_file, codec, jitter;
+      status_file, dropout_log, codec, jitter;
   std::int64_t udp_port = 0, channels = 0;
   std::vector<std::string> peers;
   bool loopback = false, insecure = false, stats = false, help = false;
@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   flags.add_string("--jack-server", &jack_server, "JACK server name", "NAME");
   flags.add_string("--client-name", &client_name, "JACK client name (default hydramesh)", "NAME");
   flags.add_string("--status-file", &status_file, "write per-peer statistics here (JSON)", "FILE");
+  flags.add_string("--dropout-log", &dropout_log,
+                   "append a line here whenever a peer's playout conceals or skips", "FILE");
   flags.add_int("--channels", &channels, "send channels", 1, 64);
   flags.add_string("--codec", &codec, "pcm16 | pcm24 | float32 | opus", "CODEC");
   flags.add_string("--jitter-ms", &jitter, "jitter buffer target in ms, or 'auto'", "N|auto");
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
   if (flags.is_set("--jack-server")) o.jack_server = jack_server;
   if (flags.is_set("--client-name")) o.jack_client_name = client_name;
   if (flags.is_set("--status-file")) o.status_file = status_file;
+  if (flags.is_set("--dropout-log")) o.dropout_log = dropout_log;
   if (flags.is_set("--channels")) o.channels = static_cast<int>(channels);
   if (flags.is_set("--codec")) o.codec = codec;
   if (flags.is_set("--jitter-ms")) o.jitter_ms = jitter;

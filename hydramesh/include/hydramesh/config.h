@@ -11,6 +11,7 @@
 //     "jack-server": "default",
 //     "jack-client-name": "hydramesh",
 //     "status-file": "/run/hydramesh/status.json",
+//     "dropout-log": "/var/log/hydramesh/dropouts.log",  // one line per dropout (see README)
 //     "max-peers": 16,
 //     "loopback": false,             // echo every received stream back to its sender
 //     "audio": {
@@ -60,6 +61,7 @@ struct DaemonConfig {
   std::string jack_server;  // empty: the default server
   std::string jack_client_name = "hydramesh";
   std::string status_file;
+  std::string dropout_log;  // appended to: when each peer's playout concealed or skipped
   int max_peers = 16;
   bool loopback = false;
   AudioConfig audio;
@@ -75,6 +77,7 @@ struct ConfigOverrides {
   std::optional<std::string> jack_server;
   std::optional<std::string> jack_client_name;
   std::optional<std::string> status_file;
+  std::optional<std::string> dropout_log;
   std::optional<int> channels;
   std::optional<std::string> codec;
   std::optional<std::string> jitter_ms;  // "N" or "auto"

@@ -31,6 +31,10 @@ std::string MeshFixture::status_path(const std::string& node_id) const {
   return dir_ + "/" + node_id + ".status.json";
 }
 
+std::string MeshFixture::dropout_log_path(const std::string& node_id) const {
+  return dir_ + "/" + node_id + ".dropouts.log";
+}
+
 std::string MeshFixture::log_path(const std::string& node_id) const {
   return dir_ + "/" + node_id + ".log";
 }
@@ -46,7 +50,8 @@ Child MeshFixture::start_daemon(const DaemonSpec& spec) {
       "  \"secret-file\": \"" + secret_file_ +
       "\",\n  \"insecure\": " + (spec.insecure ? "true" : "false") + ",\n  \"jack-server\": \"" +
       spec.jack_server + "\",\n  \"jack-client-name\": \"" + client_name(spec.node_id) +
-      "\",\n  \"status-file\": \"" + status_path(spec.node_id) +
+      "\",\n  \"status-file\": \"" + status_path(spec.node_id) + "\",\n  \"dropout-log\": \"" +
+      dropout_log_path(spec.node_id) +
       "\",\n  \"loopback\": " + (spec.loopback ? "true" : "false") +
       ",\n  \"audio\": {\"channels\": 1, \"codec\": \"" + spec.codec +
       "\", \"jitter-ms\": " + spec.jitter_ms +

@@ -58,6 +58,7 @@ class MeshFixture {
   // Writes <dir>/<node>.json and starts hydrameshd --config on it.
   Child start_daemon(const DaemonSpec& spec);
   std::string status_path(const std::string& node_id) const;
+  std::string dropout_log_path(const std::string& node_id) const;
   std::string log_path(const std::string& node_id) const;
   // Waits until node's status shows peer playing audio.
   bool wait_for_stream(const std::string& node_id, const std::string& peer, double timeout_s = 20);
