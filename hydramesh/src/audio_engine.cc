@@ -237,10 +237,12 @@ void publish(PeerSlot& peer) {
 
 // With a dropout log: one event for a render in which the playout concealed or skipped. A full
 // queue (the control thread writes every 20 ms) drops the event and counts it.
-void record_dropouts(NodeState& s, PeerSlot& peer, std::uint64_t cycle_usecs) {
+void record_dropouts(NodeState& s, PeerSlot& peer) {
   const PlayoutCounters& c = peer.playout.counters();
   if (c.concealed == peer.logged_concealed && c.skipped == peer.logged_skipped) return;
-  const DropoutEvent event{cycle_usecs,
+  // jack_get_time(), not the cycle's start by JACK's frame clock: that jumps back when the
+  // server resets its clock after an xrun, and these events are read beside xruns.
+  const DropoutEvent event{jack_get_time(),
                            static_cast<std::uint32_t>(c.concealed - peer.logged_concealed),
                            static_cast<std::uint32_t>(c.skipped - peer.logged_skipped)};
   peer.logged_concealed = c.concealed;
@@ -317,7 +319,7 @@ int receive_callback(jack_nframes_t nframes, void* arg) {
         s.mix_buffers[c][f] += peer.port_buffers[c][f];
     }
     publish(peer);
-    if (peer.dropouts) record_dropouts(s, peer, cycle_usecs);
+    if (peer.dropouts) record_dropouts(s, peer);
     const std::int64_t clock = peer.playout.last_render_clock();
     if (peer.peer_loopback.load(std::memory_order_relaxed) && clock >= 0) {
       // One cycle's reading jumps when the jitter buffer skips or rebuffers after an xrun; the

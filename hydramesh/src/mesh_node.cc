@@ -174,7 +174,7 @@ void activate_slot(NodeState& s, const PeerRequest& request) {
 }
 
 // The dropout log: "dropout USECS PEER concealed N skipped M", USECS in JACK's microsecond clock
-// (the machine's monotonic clock) at the start of the cycle whose render concealed or skipped.
+// (the machine's monotonic clock) when the receive callback's render concealed or skipped.
 void write_dropouts(NodeState& s) {
   bool wrote = false;
   for (int i = 0; i < s.max_peers; ++i) {

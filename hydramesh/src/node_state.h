@@ -66,7 +66,7 @@ struct PeerCounters {
 };
 
 // A render in which a peer's playout concealed or skipped (the audio thread's record for the
-// dropout log): the cycle's start in JACK's microsecond clock, and how many packets.
+// dropout log): when, in JACK's microsecond clock, and how many packets.
 struct DropoutEvent {
   std::uint64_t usecs = 0;
   std::uint32_t concealed = 0;
