@@ -594,6 +594,7 @@ int bench_main(int argc, char** argv) {
            {"rtt-frames", rtt.empty() ? nlohmann::json() : nlohmann::json(med_rtt * 48.0)},
            {"rtt-ms-rounds", rtt},
            {"cpu-percent", median(cpu)},
+           {"cpu-percent-rounds", cpu},
            {"max-process-cpu-percent", median(maxcpu)},
            {"concealed-per-minute",
             concealed.empty() ? nlohmann::json() : nlohmann::json(median(concealed))},
