@@ -272,7 +272,6 @@ archibald::Result<std::unique_ptr<MeshNode>> MeshNode::start(const DaemonConfig&
       s.slots[i].dropouts = std::make_unique<SpscQueue<DropoutEvent>>(kDropoutQueueCapacity);
     }
   }
-
   s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return Status::from_errno("eventfd", errno);
 
@@ -313,7 +312,7 @@ MeshNode::~MeshNode() {
   if (s.socket_fd >= 0) ::close(s.socket_fd);
   if (s.wake_fd >= 0) ::close(s.wake_fd);
   if (s.dropout_log != nullptr) {
-    write_dropouts(s);  // the audio clients are closed: nothing more is queued (no run())
+    write_dropouts(s);  // what the audio thread queued before its client closed
     std::fclose(s.dropout_log);
   }
 }
