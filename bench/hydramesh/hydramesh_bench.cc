@@ -345,11 +345,15 @@ GlitchCount count_glitches(const std::vector<float>& x, double hz) {
 }
 
 // What hydrameshd's dropout logs (both ends) record from `from_us` to `to_us`: packets
-// concealed and skipped, and those of them away from every xrun (near_xrun's window).
+// concealed and skipped, those of them away from every xrun (near_xrun's window), and the skips
+// that follow a concealment at the same end closely enough to be a bridge's trim.
 nlohmann::json dropouts_in(const ToolRun& t, const std::vector<XrunSpan>& xruns, double from_us,
                            double to_us) {
   std::uint64_t concealed = 0, skipped = 0, concealed_away = 0, skipped_away = 0, overflows = 0;
+  std::uint64_t skipped_after_concealing = 0;  // within kTrimAfterUs of a concealment, same end
+  constexpr double kTrimAfterUs = 600'000;     // what a bridge's trim takes: two 0.25-s windows
   for (const std::string& f : t.dropout_logs) {
+    double last_concealed_us = -1e18;
     std::istringstream text(read_text(f));
     for (std::string line; std::getline(text, line);) {
       std::istringstream words(line);
@@ -358,12 +362,15 @@ nlohmann::json dropouts_in(const ToolRun& t, const std::vector<XrunSpan>& xruns,
       std::uint64_t c = 0, k = 0;
       words >> what;
       if (what == "overflow" && words >> c) overflows += c;
-      if (what != "dropout" || !(words >> us >> peer >> concealed_word >> c >> skipped_word >> k) ||
-          us < from_us || us > to_us) {
+      if (what != "dropout" || !(words >> us >> peer >> concealed_word >> c >> skipped_word >> k)) {
         continue;
       }
+      const double since_concealing = us - last_concealed_us;
+      if (c > 0) last_concealed_us = us;
+      if (us < from_us || us > to_us) continue;
       concealed += c;
       skipped += k;
+      if (since_concealing <= kTrimAfterUs) skipped_after_concealing += k;
       if (!near_xrun(xruns, us, us)) {
         concealed_away += c;
         skipped_away += k;
@@ -374,6 +381,7 @@ nlohmann::json dropouts_in(const ToolRun& t, const std::vector<XrunSpan>& xruns,
           {"skipped", skipped},
           {"concealed-away-from-xruns", concealed_away},
           {"skipped-away-from-xruns", skipped_away},
+          {"skipped-within-0.6-s-after-a-concealment", skipped_after_concealing},
           {"log-overflows", overflows}};
 }
 
