@@ -7,7 +7,8 @@
 // the periods its two ends concealed per minute meanwhile, so a latency comes with its price.
 //
 // Optional long runs, by hand: --clean-glitch-seconds N (every tool: a sine looped back through
-// B and recorded at A, discontinuities counted, with both servers' xruns meanwhile),
+// B and recorded at A, discontinuities counted, with both servers' xruns meanwhile, and
+// JackTrip's own underrun and overflow counts),
 // --soak-seconds N (the same for HydraMesh alone, with its concealed and skipped periods) and
 // --glitch-seconds N (the same through hydramesh-relay with --loss/--net-jitter-ms, for
 // HydraMesh and JackTrip alike).
@@ -110,6 +111,7 @@ struct ToolRun {
   std::string a_send, a_receive, b_send, b_receive;  // b_* empty: loops back by itself
   std::vector<std::string> status_files;
   std::vector<std::string> dropout_logs;  // hydrameshd's, both ends
+  std::vector<std::string> iostat_logs;   // JackTrip's -I 1 -G logs, both ends
 };
 
 ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& o, int round,
@@ -200,6 +202,12 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
                                   "-P",        std::to_string(relay_port ? relay_port : pa)};
     a.insert(a.end(), q.begin(), q.end());
     b.insert(b.end(), q.begin(), q.end());
+    // Its own counts once a second: receive underruns and overflows, in packets, since start.
+    t.iostat_logs = {o.dir + "/jt-a.iostat", o.dir + "/jt-b.iostat"};
+    for (const std::string& f : t.iostat_logs)
+      std::remove(f.c_str());
+    a.insert(a.end(), {"-I", "1", "-G", t.iostat_logs[0]});
+    b.insert(b.end(), {"-I", "1", "-G", t.iostat_logs[1]});
     t.processes.emplace_back(a, log,
                              std::map<std::string, std::string>{{"JACK_DEFAULT_SERVER", s.a()}});
     sleep_seconds(0.5);
@@ -387,6 +395,32 @@ nlohmann::json dropouts_in(const ToolRun& t, const std::vector<XrunSpan>& xruns,
           {"log-overflows", overflows}};
 }
 
+// JackTrip's own dropout counts, both ends together: the receive underruns and overflows (in
+// packets, counted from its start) of the last line of its -I logs so far. JackTrip 1.7 writes
+// "... recv: UNDERRUNS/OVERFLOWS prot: ..." once a second.
+struct JackTripCounts {
+  std::uint64_t underruns = 0, overflows = 0;
+};
+JackTripCounts jacktrip_counts(const ToolRun& t) {
+  JackTripCounts total;
+  for (const std::string& f : t.iostat_logs) {
+    unsigned long long underruns = 0, overflows = 0;
+    std::istringstream text(read_text(f));
+    for (std::string line; std::getline(text, line);) {
+      const std::size_t at = line.find(" recv: ");
+      unsigned long long u = 0, o = 0;
+      if (at != std::string::npos &&
+          std::sscanf(line.c_str() + at, " recv: %llu/%llu", &u, &o) == 2) {
+        underruns = u;
+        overflows = o;
+      }
+    }
+    total.underruns += underruns;
+    total.overflows += overflows;
+  }
+  return total;
+}
+
 // A 440 Hz sine from A through B's graph and back, recorded at A for `seconds`; its
 // discontinuities counted, with both servers' xruns meanwhile and, for HydraMesh, what its two
 // ends concealed and skipped. Impaired: through hydramesh-relay with --loss and --net-jitter-ms.
@@ -423,12 +457,14 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
                    times_b, "--milliseconds", "3600000"},
                   o.dir + "/probe-b.log");
   sleep_seconds(0.5);
+  const JackTripCounts jacktrip_before = jacktrip_counts(t);
   run({HYDRAMESH_PROBE_PATH, "--server", s.a(), "--name", "glitch", "--play", t.a_send, "--signal",
        "sine:440", "--record", t.a_receive, "--out", rec, "--milliseconds", std::to_string(ms),
        "--times-out", times_a},
       o.dir + "/probe.log", seconds + 30);
   sleep_seconds(0.1);  // past the 50 ms an xrun reaches after it
   xruns_b.stop();
+  const JackTripCounts jacktrip_after = jacktrip_counts(t);
   const ProbeTimes ta = read_probe_times(times_a), tb = read_probe_times(times_b);
   nlohmann::json out = {{"tool", tool},
                         {"seconds", seconds},
@@ -451,6 +487,15 @@ nlohmann::json run_glitch(const std::string& tool, const Options& o, bool impair
   }
   // HydraMesh's own dropouts: periods it played that were not the received stream.
   if (!t.status_files.empty()) out["dropouts"] = dropouts;
+  // JackTrip's, by its own count (to within its logs' second at either end of the recording).
+  if (!t.iostat_logs.empty()) {
+    const auto since = [](std::uint64_t now, std::uint64_t then) {
+      return now > then ? now - then : 0;
+    };
+    out["jacktrip-recv"] = {
+        {"underruns", since(jacktrip_after.underruns, jacktrip_before.underruns)},
+        {"overflows", since(jacktrip_after.overflows, jacktrip_before.overflows)}};
+  }
   std::ifstream in(rec, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<float> x(bytes.size() / 4);
