@@ -107,11 +107,20 @@ TEST(MeshNetworkTest, ThreeNodeFullMeshSurvivesAPeerLeaving) {
     const std::vector<XrunSpan> xruns = merged_xruns(watched);
     const ProbeTimes times_b = read_probe_times(mesh.dir() + "/at_bob.raw.times");
     const std::vector<float> at_bob = read_raw_floats(mesh.dir() + "/at_bob.raw");
-    alice_bob += judge_exactness(channel(at_bob, 2, 0), times_b, xruns);
+    const TimedExactness take_alice_bob = judge_exactness(channel(at_bob, 2, 0), times_b, xruns);
     // Charlie's stream was exact while charlie played (the first second of bob's recording).
-    charlie_bob += judge_exactness(channel(at_bob, 2, 1), times_b, xruns, 48000);
-    alice_charlie += judge_exactness(read_raw_floats(mesh.dir() + "/at_charlie.raw"),
-                                     read_probe_times(mesh.dir() + "/at_charlie.raw.times"), xruns);
+    const TimedExactness take_charlie_bob =
+        judge_exactness(channel(at_bob, 2, 1), times_b, xruns, 48000);
+    const TimedExactness take_alice_charlie =
+        judge_exactness(read_raw_floats(mesh.dir() + "/at_charlie.raw"),
+                        read_probe_times(mesh.dir() + "/at_charlie.raw.times"), xruns);
+    // A recording that stayed silent has nothing to judge: the stream never arrived.
+    EXPECT_GT(take_alice_bob.segments, 0) << "take " << take + 1 << ": alice -> bob silent";
+    EXPECT_GT(take_charlie_bob.segments, 0) << "take " << take + 1 << ": charlie -> bob silent";
+    EXPECT_GT(take_alice_charlie.segments, 0) << "take " << take + 1 << ": alice -> charlie silent";
+    alice_bob += take_alice_bob;
+    charlie_bob += take_charlie_bob;
+    alice_charlie += take_alice_charlie;
     std::printf("take %d: %zu xrun spans; clear so far %d, %d, %d\n", take + 1, xruns.size(),
                 alice_bob.clear, charlie_bob.clear, alice_charlie.clear);
 

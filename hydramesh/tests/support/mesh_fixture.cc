@@ -59,16 +59,23 @@ Child MeshFixture::start_daemon(const DaemonSpec& spec) {
       spec.extra_audio_json + "}\n}\n";
   const std::string path = dir_ + "/" + spec.node_id + ".json";
   write_file(path, config, 0644);
+  // A status file left by an earlier daemon of this node must not pass for this one's.
+  std::remove(status_path(spec.node_id).c_str());
   return Child({HYDRAMESHD_PATH, "--config", path}, log_path(spec.node_id));
 }
 
 bool MeshFixture::wait_for_stream(const std::string& node_id, const std::string& peer,
                                   double timeout_s) {
+  // 100 packets played from now on: a peer that left and came back again still shows what it
+  // played before, and only a stream that is playing now adds to it.
+  const NodeStatsSnapshot at_start = read_status(status_path(node_id));
+  const PeerStatsSnapshot* before = find_peer(at_start, peer);
+  const std::uint64_t played_before = before != nullptr ? before->played : 0;
   return wait_until(
       [&] {
         const NodeStatsSnapshot s = read_status(status_path(node_id));
         const PeerStatsSnapshot* p = find_peer(s, peer);
-        return p != nullptr && p->played > 100;
+        return p != nullptr && p->active && p->played > played_before + 100;
       },
       timeout_s);
 }
