@@ -125,8 +125,13 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
     chmod(secret.c_str(), 0600);
     const std::string& jitter = o.jitter_ms;
     t.dropout_logs = {o.dir + "/a-dropouts.log", o.dir + "/b-dropouts.log"};
-    for (const std::string& f : t.dropout_logs)
-      std::remove(f.c_str());  // the daemon appends
+    t.status_files = {o.dir + "/a.json", o.dir + "/b.json"};
+    // The daemons append to their logs, and the last round's status files must not pass for
+    // this round's stream being up (the wait below).
+    for (const auto* files : {&t.dropout_logs, &t.status_files}) {
+      for (const std::string& f : *files)
+        std::remove(f.c_str());
+    }
     const std::string a_peer = "127.0.0.1:" + std::to_string(relay_port ? relay_port : pb);
     t.processes.emplace_back(std::vector<std::string>{HYDRAMESHD_PATH,
                                                       "--node-id",
@@ -182,7 +187,6 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
       t.b_send = "hm-b-send:send_1";
       t.b_receive = "hm-b:a_1";
     }
-    t.status_files = {o.dir + "/a.json", o.dir + "/b.json"};
     // Ready when a has b's stream playing.
     for (int i = 0; i < 100; ++i) {
       auto st = stats_from_json(read_text(o.dir + "/a.json"));
