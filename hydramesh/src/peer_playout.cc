@@ -425,7 +425,10 @@ void PeerPlayout::skip_lost_time(int frames) {
   const int packets = std::min(pile / packet_frames, buffer_.buffered_frames() / packet_frames);
   if (packets > 0) skip_to(buffer_.buffered_frames() - packets * packet_frames);
   partial_skip_ = pile - packets * packet_frames;
-  if (partial_skip_ > 0) concealer_.mark_discontinuity();
+  if (partial_skip_ > 0) {
+    concealer_.mark_discontinuity();
+    ++counters_.skipped;  // a part of a packet: a dropout all the same
+  }
   hold_seconds_ = kHoldSeconds;
 }
 

@@ -335,6 +335,30 @@ TEST(PeerPlayoutTest, TimeOurGraphLosesIsSkippedAtOnceNotCarriedAsLatency) {
   EXPECT_GT(untold.worst_after, untold.latency_before + 4 * kPeriod);
 }
 
+TEST(PeerPlayoutTest, SkippingPartOfAPacketCountsAsASkip) {
+  // Our graph loses a millisecond (48 frames) while the sender goes on: the pile is less
+  // than a packet, skipped from the start of the next one. That is a dropout too, and counted.
+  PeerPlayout playout;
+  ASSERT_TRUE(playout.setup(options(true, 1.0)).ok());
+  SimulatedSender sender(TestSignal::Kind::kSine, 0.0);
+  std::vector<float> block(kPeriod);
+  float* ptr[] = {block.data()};
+  std::vector<float> out;
+  double lost = 0.0;
+  for (int p = 0; p < 4 * kRate / kPeriod; ++p) {
+    if (lost == 0.0 && static_cast<double>(p) * kPeriod / kRate >= 2.0) {
+      lost = 0.001;
+      playout.on_time_lost(lost);
+    }
+    sender.deliver_until(static_cast<double>(p) * kPeriod / kRate + lost, playout);
+    playout.render(ptr, kPeriod);
+    out.insert(out.end(), block.begin(), block.end());
+  }
+  EXPECT_EQ(playout.counters().skipped, 1u);
+  EXPECT_EQ(playout.counters().concealed, 0u);
+  EXPECT_EQ(testing::count_clicks(out, 440, kRate, 0.02, 1000), 0);
+}
+
 TEST(PeerPlayoutTest, TimeBothEndsLoseTogetherIsNotSkipped) {
   // One machine stalled: the sender lost the same time, nothing piled up, nothing is skipped.
   const TimeLossRun run = run_time_loss(true, true);

@@ -61,7 +61,7 @@ struct PlayoutCounters {
   std::uint64_t concealed = 0;    // packets concealed at playout
   std::uint64_t late = 0;         // packets that arrived after their playout time
   std::uint64_t duplicates = 0;   // same sample clock stored twice
-  std::uint64_t skipped = 0;      // packets dropped to cut latency back
+  std::uint64_t skipped = 0;      // packets dropped, whole or in part, to cut latency back
   std::uint64_t rebuffers = 0;    // returns to buffering after a long gap or overflow
   std::uint64_t bad_packets = 0;  // wrong channel count, frame count or payload size
   std::uint64_t stream_restarts = 0;
