@@ -1,6 +1,7 @@
 // Three-node mesh, impaired network (through hydramesh-relay) and --loopback round trip.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <sstream>
 
 #include "signal_analysis.h"
@@ -245,8 +246,11 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   // wherever neither server had an xrun, over at least 10 segments (kMaxTakes takes at most;
   // skipped if the canary shows the machine itself too busy to run audio).
   TimedExactness e;
-  long delay = 0;
-  for (int take = 0; take < kMaxTakes && e.clear < 10; ++take) {
+  // The round trip, from a take with no xrun near any of its segments: under xruns JACK can
+  // leave alice's send client out of a cycle, her stream then lacks that period, and without
+  // drift compensation her playout keeps the margin it lost (both figures drop together).
+  std::optional<double> probe_ms, built_in_ms;
+  for (int take = 0; take < kMaxTakes && (e.clear < 10 || !probe_ms); ++take) {
     canary.start_take();
     Child watch_b = mesh.watch_xruns(sb.name(), 20000);
     Child probe({HYDRAMESH_PROBE_PATH, "--server", sa.name(), "--name", "rtt-probe", "--play",
@@ -259,27 +263,34 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
     watch_b.stop();
     canary.end_take();
     const std::vector<float> echo = read_raw_floats(mesh.dir() + "/echo.raw");
+    long delay = 0;
     mismatches_against_noise(echo, 0, SIZE_MAX, &delay);
     const ProbeTimes times = read_probe_times(mesh.dir() + "/echo.times");
-    e += judge_exactness(
+    const TimedExactness this_take = judge_exactness(
         echo, times,
         merged_xruns({times, read_probe_times(mesh.dir() + "/xruns-" + sb.name() + ".times")}));
+    EXPECT_GT(this_take.segments, 0) << "take " << take + 1 << ": no echo came back";
+    e += this_take;
+    if (!probe_ms && this_take.segments > 0 && this_take.clear == this_take.segments) {
+      probe_ms = -static_cast<double>(delay) / 48.0;
+      const NodeStatsSnapshot s = read_status(mesh.status_path("alice"));
+      const PeerStatsSnapshot* bob = find_peer(s, "bob");
+      ASSERT_NE(bob, nullptr);
+      EXPECT_TRUE(bob->loopback);
+      EXPECT_GT(bob->rtt_ms, 0.0);
+      EXPECT_LT(bob->rtt_ms, 50.0);
+      built_in_ms = bob->audio_rtt_ms;
+    }
   }
   EXPECT_EQ(e.unexplained_ms, std::vector<long>{}) << "the echo is bit-exact";
-  if (e.clear < 10 && canary.busy_in_every_take())
+  if ((e.clear < 10 || !probe_ms) && canary.busy_in_every_take())
     GTEST_SKIP() << "too busy to judge: " << canary.report();
   EXPECT_GE(e.clear, 10) << e.segments << " segments in " << kMaxTakes << " takes";
-  const NodeStatsSnapshot s = read_status(mesh.status_path("alice"));
-  const PeerStatsSnapshot* bob = find_peer(s, "bob");
-  ASSERT_NE(bob, nullptr);
-  EXPECT_TRUE(bob->loopback);
-  const double probe_ms = -static_cast<double>(delay) / 48.0;
-  EXPECT_GT(probe_ms, 10.0);  // at least the jitter target
+  ASSERT_TRUE(probe_ms) << "no take without an xrun in " << kMaxTakes;
+  EXPECT_GT(*probe_ms, 10.0);  // at least the jitter target
   // The built-in figure is a moving average over about a second; the probe's an average over
   // the 2 s it recorded: they measure the same path.
-  EXPECT_NEAR(bob->audio_rtt_ms, probe_ms, 3.0) << "built-in vs. probe round trip";
-  EXPECT_GT(bob->rtt_ms, 0.0);
-  EXPECT_LT(bob->rtt_ms, 50.0);
+  EXPECT_NEAR(*built_in_ms, *probe_ms, 3.0) << "built-in vs. probe round trip";
 }
 
 TEST(MeshNetworkTest, OpusStreamKeepsATestToneAbove20DbSnr) {
