@@ -246,9 +246,10 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   // wherever neither server had an xrun, over at least 10 segments (kMaxTakes takes at most;
   // skipped if the canary shows the machine itself too busy to run audio).
   TimedExactness e;
-  // The round trip, from a take with no xrun near any of its segments: under xruns JACK can
-  // leave alice's send client out of a cycle, her stream then lacks that period, and without
-  // drift compensation her playout keeps the margin it lost (both figures drop together).
+  // The round trip, from a take with no xrun near any of its segments. Under xruns alice's
+  // stream can come back short of periods that no counter shows (most likely JACK left her send
+  // client out of a cycle), and without drift compensation her playout keeps the margin it lost:
+  // in one such take both figures fell from 13.3 ms to 3.3-5.7 ms.
   std::optional<double> probe_ms, built_in_ms;
   for (int take = 0; take < kMaxTakes && (e.clear < 10 || !probe_ms); ++take) {
     canary.start_take();
