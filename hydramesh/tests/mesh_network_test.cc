@@ -287,7 +287,7 @@ TEST(MeshNetworkTest, LoopbackPeerGivesTheAudioRoundTripWhichMatchesAProbe) {
   if ((e.clear < 10 || !probe_ms) && canary.busy_in_every_take())
     GTEST_SKIP() << "too busy to judge: " << canary.report();
   EXPECT_GE(e.clear, 10) << e.segments << " segments in " << kMaxTakes << " takes";
-  ASSERT_TRUE(probe_ms) << "no take without an xrun in " << kMaxTakes;
+  ASSERT_TRUE(probe_ms) << "none of " << kMaxTakes << " takes was without an xrun";
   EXPECT_GT(*probe_ms, 10.0);  // at least the jitter target
   // The built-in figure is a moving average over about a second; the probe's an average over
   // the 2 s it recorded: they measure the same path.
