@@ -189,7 +189,7 @@ ToolRun start_tool(const std::string& tool, const ServerPair& s, const Options& 
     }
     // Ready when a has b's stream playing.
     for (int i = 0; i < 100; ++i) {
-      auto st = stats_from_json(read_text(o.dir + "/a.json"));
+      auto st = stats_from_json(read_text(t.status_files[0]));
       if (st.ok() && !st->peers.empty() && st->peers[0].played > 50) break;
       sleep_seconds(0.1);
     }

@@ -61,15 +61,8 @@ TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {
     ASSERT_TRUE(times_a.ok() && times_b.ok()) << "a recorder wrote no times";
     ASSERT_TRUE(played_a.ok() && played_b.ok()) << "a player wrote no times";
     const std::vector<XrunSpan> xruns = merged_xruns({played_a, played_b});
-    const TimedExactness take_to_bob =
-        judge_exactness(read_raw_floats(mesh.dir() + "/at_bob.raw"), times_b, xruns);
-    const TimedExactness take_to_alice =
-        judge_exactness(read_raw_floats(mesh.dir() + "/at_alice.raw"), times_a, xruns);
-    // A recording that stayed silent has nothing to judge: the stream never arrived.
-    EXPECT_GT(take_to_bob.segments, 0) << "take " << take + 1 << ": alice -> bob silent";
-    EXPECT_GT(take_to_alice.segments, 0) << "take " << take + 1 << ": bob -> alice silent";
-    to_bob += take_to_bob;
-    to_alice += take_to_alice;
+    to_bob += judge_exactness(read_raw_floats(mesh.dir() + "/at_bob.raw"), times_b, xruns);
+    to_alice += judge_exactness(read_raw_floats(mesh.dir() + "/at_alice.raw"), times_a, xruns);
     std::printf("take %d: %zu xrun spans; clear so far %d and %d\n", take + 1, xruns.size(),
                 to_bob.clear, to_alice.clear);
   }
@@ -78,6 +71,7 @@ TEST(MeshIntegrationTest, PcmArrivesSampleExactInBothDirections) {
   for (const auto& [e, what] : directions) {
     EXPECT_EQ(e->unexplained_ms, std::vector<long>{})
         << what << ": segments not bit-exact with no xrun near (ms into their take)";
+    EXPECT_EQ(e->silent_takes, 0) << what << ": the stream never arrived";
   }
   if (std::min(to_bob.clear, to_alice.clear) < 30 && canary.busy_in_every_take()) {
     GTEST_SKIP() << "too busy to judge: " << canary.report();

@@ -155,6 +155,7 @@ struct TimedExactness {
   int segments = 0;
   int clear = 0;                     // segments away from every xrun
   std::vector<long> unexplained_ms;  // inexact segments away from every xrun: ms into the take
+  int silent_takes = 0;              // recordings with nothing to judge: the stream never came
 };
 
 inline TimedExactness judge_exactness(const std::vector<float>& recorded, const ProbeTimes& times,
@@ -170,6 +171,7 @@ inline TimedExactness judge_exactness(const std::vector<float>& recorded, const 
   from += 64;
   const Exactness e = check_exact_segments(reference, recorded, from, to, kSegment);
   result.segments = e.segments;
+  result.silent_takes = e.segments == 0 ? 1 : 0;
   for (int i = 0; i < e.segments; ++i) {
     const std::size_t s = from + static_cast<std::size_t>(i) * kSegment;
     const double begin_us = times.usecs_at(static_cast<double>(s));
@@ -190,6 +192,7 @@ constexpr int kMaxTakes = 4;
 inline TimedExactness& operator+=(TimedExactness& total, const TimedExactness& take) {
   total.segments += take.segments;
   total.clear += take.clear;
+  total.silent_takes += take.silent_takes;
   total.unexplained_ms.insert(total.unexplained_ms.end(), take.unexplained_ms.begin(),
                               take.unexplained_ms.end());
   return total;
