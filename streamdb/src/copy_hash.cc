@@ -28,10 +28,14 @@ constexpr std::size_t kStripesPerBlock = (kSecretSize - kStripeLen) / 8;
 constexpr std::size_t kBlockLen = kStripeLen * kStripesPerBlock;
 // Below this, the plain copy-then-hash is as fast and XXH3 uses other code paths.
 constexpr std::size_t kFusedFrom = 1024;
-// Software prefetch distance: the hardware prefetcher stops at 4 KiB page boundaries. 4 KiB
-// ahead into L1 was the fastest of 2-16 KiB and of L1/L2 hints (random 64 KiB blocks from a
-// mapped segment; ad-hoc probe).
-constexpr std::size_t kPrefetchAhead = 4096;
+// Software prefetch distances (the hardware prefetcher stops at 4 KiB page boundaries), from
+// random 64 KiB blocks of a mapped segment (ad-hoc probes, p50). AVX-512, on an Intel Xeon VM:
+// 4 KiB ahead into L1 was the fastest of 2-16 KiB and of L1/L2 hints. AVX2, on an AMD EPYC
+// (Zen 3) VM: 1.5 KiB was the fastest of 0.5-4 KiB, memcpy + 0.2 us against memcpy + 0.6 at
+// 4 KiB and + 0.7 without prefetching (a plain AVX2 copy loop, without the hash, was fastest
+// without: the hash's work is what keeps the loop from having enough loads in flight).
+constexpr std::size_t kPrefetchAheadAvx512 = 4096;
+constexpr std::size_t kPrefetchAheadAvx2 = 1536;
 
 std::uint64_t read_le64(const std::uint8_t* p) {
   std::uint64_t v;
@@ -76,11 +80,12 @@ constexpr std::uint64_t kInitialLanes[8] = {XXH_PRIME32_3, XXH_PRIME64_1, XXH_PR
 // probe). The AVX2 variant hashes the loaded registers, faster on another CPU (see there).
 constexpr std::size_t kCopyLead = 1;
 
-// Asks for the line kPrefetchAhead bytes past `at`, when it is part of the input. Called from the
-// copy loops, once per line: GCC removes a loop that does nothing but prefetch.
+// Asks for the line kAhead bytes past `at`, when it is part of the input. Called from the copy
+// loops, once per line: GCC removes a loop that does nothing but prefetch.
+template <std::size_t kAhead>
 inline void prefetch_ahead(const std::uint8_t* src, std::size_t at, std::size_t size) {
-  if (at + kPrefetchAhead < size) {
-    _mm_prefetch(reinterpret_cast<const char*>(src + at + kPrefetchAhead), _MM_HINT_T0);
+  if (at + kAhead < size) {
+    _mm_prefetch(reinterpret_cast<const char*>(src + at + kAhead), _MM_HINT_T0);
   }
 }
 
@@ -122,7 +127,7 @@ STREAMDB_AVX512 inline void copy_ahead_avx512(std::uint8_t* dst, const std::uint
                                               std::size_t end) {
   std::size_t at = *copied;
   for (; at < end && at + kStripeLen <= size; at += kStripeLen) {
-    prefetch_ahead(src, at, size);
+    prefetch_ahead<kPrefetchAheadAvx512>(src, at, size);
     _mm512_storeu_si512(dst + at, _mm512_loadu_si512(src + at));
   }
   if (at < end) {
@@ -191,23 +196,44 @@ STREAMDB_AVX2 inline void scramble_avx2(__m256i* acc, const std::uint8_t* key_at
   }
 }
 
+// Stores of 32 bytes that straddle two cache lines cost both: random 64 KiB blocks from memory
+// took memcpy + 0.55 us into a 64-byte aligned dst, + 0.85 us into dst at 48 mod 64, and a
+// std::string's buffer (malloc: 16-byte aligned) is at 16 or 48 mod 64 half the time (p50,
+// ad-hoc probe, AMD EPYC Zen 3). With kHalfOff (dst at 16 mod 32) every store goes to an aligned
+// address: it takes the upper half of one loaded register and the lower half of the next.
+template <bool kHalfOff>
 STREAMDB_AVX2 std::uint64_t copy_hash_avx2(std::uint8_t* dst, const std::uint8_t* src,
                                            std::size_t size) {
   const std::uint8_t* secret = XXH3_kSecret;
   __m256i acc[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes)),
                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kInitialLanes + 4))};
   __m256i data[2];
+  __m256i carry = _mm256_setzero_si256();  // kHalfOff: the last register loaded, not yet stored
   std::size_t blocks = (size - 1) / kBlockLen;
   std::size_t done = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
     for (std::size_t s = 0; s < kStripesPerBlock; ++s, done += kStripeLen) {
-      prefetch_ahead(src, done, size);
+      prefetch_ahead<kPrefetchAheadAvx2>(src, done, size);
       load_stripe_avx2(src + done, data);
-      for (int h = 0; h < 2; ++h)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + done + 32 * h), data[h]);
+      if constexpr (kHalfOff) {
+        auto* at = reinterpret_cast<__m256i*>(dst + done + 16);
+        if (done == 0) {
+          _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm256_castsi256_si128(data[0]));
+        } else {
+          _mm256_store_si256(at - 1, _mm256_permute2x128_si256(carry, data[0], 0x21));
+        }
+        _mm256_store_si256(at, _mm256_permute2x128_si256(data[0], data[1], 0x21));
+        carry = data[1];
+      } else {
+        for (int h = 0; h < 2; ++h)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + done + 32 * h), data[h]);
+      }
       stripe_avx2(acc, data, secret + s * 8);
     }
     scramble_avx2(acc, secret + kSecretSize - kStripeLen);
+  }
+  if (kHalfOff && done != 0) {
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst + done - 16), _mm256_extracti128_si256(carry, 1));
   }
   // The last, partial block: copied at once, then hashed from dst like the AVX-512 variant.
   std::memcpy(dst + done, src + done, size - done);
@@ -252,7 +278,11 @@ std::uint64_t copy_and_hash_as(Variant variant, void* dst, const void* src, std:
 #if defined(__x86_64__)
   if (size >= kFusedFrom) {
     if (variant == Variant::kAvx512) return copy_hash_avx512(out, in, size);
-    if (variant == Variant::kAvx2) return copy_hash_avx2(out, in, size);
+    if (variant == Variant::kAvx2) {
+      return reinterpret_cast<std::uintptr_t>(out) % 32 == 16
+                 ? copy_hash_avx2<true>(out, in, size)
+                 : copy_hash_avx2<false>(out, in, size);
+    }
   }
 #endif
   if (size != 0) std::memcpy(out, in, size);

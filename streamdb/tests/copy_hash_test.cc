@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -30,17 +31,25 @@ TEST(CopyHashTest, EveryVariantCopiesExactlyAndMatchesLibxxhash) {
     std::uint8_t dummy = 0;
     if (!copy_and_hash_with(v, &dummy, &dummy, 1, &probe)) continue;
     ++variants_run;
-    std::vector<std::uint8_t> dst(src.size() + 64);
+    std::vector<std::uint8_t> buffer(src.size() + 192);
+    // 64-byte aligned, with a guard byte before it.
+    std::uint8_t* dst = buffer.data() + 64 - reinterpret_cast<std::uintptr_t>(buffer.data()) % 64;
     for (std::size_t n : lengths) {
-      std::size_t src_off = rng() % 64;
-      std::size_t dst_off = rng() % 64;
-      std::memset(dst.data(), 0xAB, n + dst_off + 1);
-      std::uint64_t hash = 0;
-      ASSERT_TRUE(copy_and_hash_with(v, dst.data() + dst_off, src.data() + src_off, n, &hash));
-      ASSERT_EQ(hash, XXH3_64bits(src.data() + src_off, n))
-          << "variant " << static_cast<int>(v) << " length " << n;
-      ASSERT_EQ(std::memcmp(dst.data() + dst_off, src.data() + src_off, n), 0) << "length " << n;
-      ASSERT_EQ(dst[dst_off + n], 0xAB) << "wrote past the end, length " << n;
+      // Destinations at 16 and 48 mod 64 (where a malloc'd buffer often is) take their own
+      // path in the AVX2 variant: every length is copied to one of them and to a random one.
+      for (std::size_t dst_off : {n % 2 == 0 ? std::size_t{16} : std::size_t{48},
+                                  static_cast<std::size_t>(rng() % 64)}) {
+        std::size_t src_off = rng() % 64;
+        std::memset(dst - 1, 0xAB, n + dst_off + 2);
+        std::uint64_t hash = 0;
+        ASSERT_TRUE(copy_and_hash_with(v, dst + dst_off, src.data() + src_off, n, &hash));
+        ASSERT_EQ(hash, XXH3_64bits(src.data() + src_off, n))
+            << "variant " << static_cast<int>(v) << " length " << n << " dst at " << dst_off;
+        ASSERT_EQ(std::memcmp(dst + dst_off, src.data() + src_off, n), 0)
+            << "length " << n << " dst at " << dst_off;
+        ASSERT_EQ(dst[dst_off + n], 0xAB) << "wrote past the end, length " << n;
+        ASSERT_EQ(dst[dst_off - 1], 0xAB) << "wrote before the start, length " << n;
+      }
     }
   }
   EXPECT_GE(variants_run, 1);
