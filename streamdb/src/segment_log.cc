@@ -9,13 +9,8 @@
 namespace streamdb::internal {
 
 namespace {
-// Appends are written in slices that end where the file offset is a multiple of kWriteSlice.
-// The page cache then holds a slice's bytes in one 2 MiB folio (ext4 with large folios,
-// Linux 6.16 on) instead of folios of 4-128 KiB, and later gets copy from it faster: random
-// 64 KiB memcpy from a mapped file, p50: 3.5 us when the file was written in 2 MiB-aligned
-// writes, 3.9 in unaligned 256 KiB writes, 4.1 in 64 KiB records (ad-hoc probe, AMD EPYC VM).
-constexpr std::uint64_t kWriteSlice = 2 << 20;
-// Writeback is started after a slice once at least this much is complete: the device starts
+// Appends are written (and their writeback started) in slices of about this size: large enough
+// that the system calls cost nothing next to the copying, small enough that the device starts
 // early (raw pwrite of 100 x 64 KiB + fdatasync: ~15% faster with writeback started per
 // 256 KiB than with none; ad-hoc probe).
 constexpr std::uint64_t kWritebackSlice = 256 << 10;
@@ -171,27 +166,15 @@ void SegmentLog::zero_ahead_locked() {
 Status SegmentLog::write_locked(const std::vector<std::span<const std::byte>>& parts) {
   File& file = active_->file();
   std::uint64_t at = end_;
-  std::vector<std::span<const std::byte>> slice;
-  std::size_t next = 0;     // the first part not wholly written
-  std::size_t written = 0;  // bytes of parts[next] already written
-  while (next < parts.size()) {
-    std::uint64_t slice_end = (at / kWriteSlice + 1) * kWriteSlice;
+  std::size_t first = 0;
+  while (first < parts.size()) {
+    std::size_t last = first;
     std::uint64_t bytes = 0;
-    slice.clear();
-    while (next < parts.size() && at + bytes < slice_end) {
-      std::span<const std::byte> rest = parts[next].subspan(written);
-      std::size_t take =
-          static_cast<std::size_t>(std::min<std::uint64_t>(rest.size(), slice_end - at - bytes));
-      slice.push_back(rest.first(take));
-      bytes += take;
-      written += take;
-      if (written == parts[next].size()) {
-        ++next;
-        written = 0;
-      }
-    }
-    ARCHIBALD_RETURN_IF_ERROR(write_fully(file, at, slice));
+    while (last < parts.size() && bytes < kWritebackSlice)
+      bytes += parts[last++].size();
+    ARCHIBALD_RETURN_IF_ERROR(write_fully(file, at, std::span(parts).subspan(first, last - first)));
     at += bytes;
+    first = last;
     // Whole pages only: a page still being appended to is left alone until it is complete.
     std::uint64_t complete = at & ~(kPageSize - 1);
     if (complete >= kicked_ + kWritebackSlice) {
