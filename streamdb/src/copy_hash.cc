@@ -233,7 +233,8 @@ STREAMDB_AVX2 std::uint64_t copy_hash_avx2(std::uint8_t* dst, const std::uint8_t
     scramble_avx2(acc, secret + kSecretSize - kStripeLen);
   }
   if (kHalfOff && done != 0) {
-    _mm_store_si128(reinterpret_cast<__m128i*>(dst + done - 16), _mm256_extracti128_si256(carry, 1));
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst + done - 16),
+                    _mm256_extracti128_si256(carry, 1));
   }
   // The last, partial block: copied at once, then hashed from dst like the AVX-512 variant.
   std::memcpy(dst + done, src + done, size - done);

@@ -37,8 +37,8 @@ TEST(CopyHashTest, EveryVariantCopiesExactlyAndMatchesLibxxhash) {
     for (std::size_t n : lengths) {
       // Destinations at 16 and 48 mod 64 (where a malloc'd buffer often is) take their own
       // path in the AVX2 variant: every length is copied to one of them and to a random one.
-      for (std::size_t dst_off : {n % 2 == 0 ? std::size_t{16} : std::size_t{48},
-                                  static_cast<std::size_t>(rng() % 64)}) {
+      for (std::size_t dst_off :
+           {n % 2 == 0 ? std::size_t{16} : std::size_t{48}, static_cast<std::size_t>(rng() % 64)}) {
         std::size_t src_off = rng() % 64;
         std::memset(dst - 1, 0xAB, n + dst_off + 2);
         std::uint64_t hash = 0;
