@@ -317,9 +317,10 @@ class PersistentMap {
           release(n->child(i));
         }
       }
-      std::size_t bytes = n->capacity;
       n->~Node();
-      ::operator delete(static_cast<void*>(n), bytes);
+      // Unsized: sized deallocation is not declared by default in clang before 19 (the fuzz
+      // preset), and libstdc++'s sized form ignores the size anyway.
+      ::operator delete(static_cast<void*>(n));
     }
   };
 
