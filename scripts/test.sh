@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the Debian packages, builds the 'dev' preset (AddressSanitizer,
-# UndefinedBehaviorSanitizer, warnings as errors), runs every ctest test, then the tree checks
-# (formatting, Nix parsing, shellcheck). Exits non-zero if anything fails.
+# UndefinedBehaviorSanitizer, warnings as errors), runs every ctest test, builds and briefly runs
+# the libFuzzer target (the 'fuzz' preset, clang), then the tree checks: formatting, Nix parsing
+# and shellcheck. Exits non-zero if anything fails.
 # Extra arguments go to ctest, e.g. 'scripts/test.sh -L unit' or 'scripts/test.sh -R streamdb'.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,5 +20,26 @@ fi
 
 status=0
 ctest --preset dev --parallel "$(nproc)" "$@" || status=1
+
+# The libFuzzer targets are a build option (clang) that nothing above builds: build them and run
+# each for 30 seconds from an empty corpus, so they keep compiling and keep finding nothing.
+fuzzers=(streamdb/streamdb_fuzz hydramesh/hydramesh_packet_fuzzer)
+cmake --preset fuzz >/dev/null
+if cmake --build --preset fuzz --target "${fuzzers[@]##*/}"; then
+  for fuzzer in "${fuzzers[@]}"; do
+    corpus="$(mktemp -d)"
+    log="build/fuzz/${fuzzer##*/}.log"
+    if ! "build/fuzz/${fuzzer}" -max_total_time=30 -artifact_prefix=build/fuzz/ "$corpus" \
+        >"$log" 2>&1; then
+      tail -n 40 "$log"
+      echo "test: ${fuzzer##*/} failed; its input is in build/fuzz/ (full log: $log)"
+      status=1
+    fi
+    rm -rf "$corpus"
+  done
+else
+  status=1
+fi
+
 scripts/lint.sh || status=1
 exit "$status"

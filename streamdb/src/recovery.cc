@@ -77,9 +77,10 @@ class Scanner {
       std::size_t span = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off));
       Result<const std::byte*> p = view(off, span);
       if (!p.ok()) return p.status();
-      if (*p == nullptr) return false;
+      const std::byte* bytes = *p;
+      if (bytes == nullptr) return false;
       for (std::size_t i = 0; i < span; ++i) {
-        if ((*p)[i] != std::byte{0}) return false;
+        if (bytes[i] != std::byte{0}) return false;
       }
       off += span;
     }
@@ -92,10 +93,11 @@ class Scanner {
       std::size_t span = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size_ - off));
       Result<const std::byte*> p = view(off, span);
       if (!p.ok()) return p.status();
+      const std::byte* bytes = *p;
       for (std::size_t i = 0; i + kRecordHeaderSize <= span; ++i) {
-        if ((*p)[i] != std::byte{'S'} || load_u32(*p + i) != kRecordMagic) continue;
+        if (bytes[i] != std::byte{'S'} || load_u32(bytes + i) != kRecordMagic) continue;
         RecordHeader h;
-        if (decode_header(*p + i, &h) && off + i + kRecordHeaderSize + h.payload_len <= size_) {
+        if (decode_header(bytes + i, &h) && off + i + kRecordHeaderSize + h.payload_len <= size_) {
           return off + i;
         }
       }
