@@ -1,6 +1,7 @@
 #include "recovery.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -79,9 +80,8 @@ class Scanner {
       if (!p.ok()) return p.status();
       const std::byte* bytes = *p;
       if (bytes == nullptr) return false;
-      for (std::size_t i = 0; i < span; ++i) {
-        if (bytes[i] != std::byte{0}) return false;
-      }
+      // All zero: the first byte is, and every byte equals the one before it.
+      if (bytes[0] != std::byte{0} || std::memcmp(bytes, bytes + 1, span - 1) != 0) return false;
       off += span;
     }
     return true;
@@ -94,8 +94,12 @@ class Scanner {
       Result<const std::byte*> p = view(off, span);
       if (!p.ok()) return p.status();
       const std::byte* bytes = *p;
-      for (std::size_t i = 0; i + kRecordHeaderSize <= span; ++i) {
-        if (bytes[i] != std::byte{'S'} || load_u32(bytes + i) != kRecordMagic) continue;
+      std::size_t candidates = span + 1 - kRecordHeaderSize;  // span >= kRecordHeaderSize here
+      for (std::size_t i = 0; i < candidates; ++i) {
+        const void* s = std::memchr(bytes + i, 'S', candidates - i);
+        if (s == nullptr) break;
+        i = static_cast<std::size_t>(static_cast<const std::byte*>(s) - bytes);
+        if (load_u32(bytes + i) != kRecordMagic) continue;
         RecordHeader h;
         if (decode_header(bytes + i, &h) && off + i + kRecordHeaderSize + h.payload_len <= size_) {
           return off + i;

@@ -232,5 +232,52 @@ TEST(CorruptionTest, SalvageSkipsALostCommitKeepsTheRestAndRepairsTheLog) {
   ASSERT_TRUE((*again)->put({}, "/s/new", "n").ok());
 }
 
+// A damaged record header, or a stretch of zeros where a record header should be, is damage
+// in the middle of the log, not its end: a plain open refuses the log, and salvage finds the
+// records after it again (resynchronising on the next valid header) and serves them.
+TEST(CorruptionTest, SalvageFindsTheRecordsAfterADamagedOrZeroedRecordHeader) {
+  for (bool zeroed : {false, true}) {
+    SCOPED_TRACE(zeroed ? "zeroed header" : "flipped header byte");
+    streamdb::testing::TestDir dir;
+    Options o = small_options();
+    o.segment_size = 0;  // one segment
+    {
+      auto db = DB::open(dir.db(), o);
+      ASSERT_TRUE(db.ok());
+      for (int i = 0; i < 6; ++i) {
+        ASSERT_TRUE((*db)->put({}, "/s/" + std::to_string(i), content(i + 20)).ok());
+      }
+    }
+    fs::path seg = fs::path(dir.db()) / "00000001.seg";
+    std::vector<std::uint64_t> commits = commit_offsets(seg);
+    ASSERT_EQ(commits.size(), 6u);
+    if (zeroed) {
+      std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(commits[2]));
+      const char zeros[32] = {};
+      f.write(zeros, sizeof zeros);  // commit 3's record header; its payload follows
+    } else {
+      flip_byte(seg, commits[2] + 1, 0x10);  // commit 3's magic
+    }
+
+    auto plain = DB::open(dir.db(), o);
+    ASSERT_FALSE(plain.ok()) << "a damaged header in the middle taken for the end of the log";
+    EXPECT_EQ(plain.status().code(), Code::kCorruption);
+
+    o.salvage = true;
+    auto db = DB::open(dir.db(), o);
+    ASSERT_TRUE(db.ok()) << db.status().to_string();
+    for (int i = 0; i < 6; ++i) {
+      auto got = (*db)->get({}, "/s/" + std::to_string(i));
+      if (i == 2) {
+        EXPECT_EQ(got.status().code(), Code::kNotFound);  // its commit record is the damage
+      } else {
+        ASSERT_TRUE(got.ok()) << "/s/" << i << ": " << got.status().to_string();
+        EXPECT_EQ(*got, content(i + 20));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace streamdb
