@@ -1,15 +1,19 @@
 // Fault injection through the Env seam: power loss (lost and torn unsynced data), power loss
-// at a random write (also inside compaction and segment rolls), failed fsync, full disk and
-// short writes. Each must end in a clean error or a correct recovery, never in wrong data.
+// at a random write (also inside compaction and segment rolls), failed fsync, full disk, short
+// writes, and a power loss right after a group commit that mixed durable and other writes.
+// Each must end in a clean error or a correct recovery, never in wrong data.
 //
 // The workload commits numbered batches; batch k writes /w/k/0..n-1 and sets /w/latest = k.
 // After any crash the database must hold exactly batches 0..M for some M no smaller than the
 // last batch acknowledged as durable, each batch whole, and /w/latest = M.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "fault_env.h"
 #include "streamdb/db.h"
@@ -239,6 +243,41 @@ TEST_F(FaultTest, ShortWritesAreCompleted) {
   ASSERT_TRUE(db_->compact().ok());
   ASSERT_NO_FATAL_FAILURE(crash_and_recover());
   EXPECT_EQ(next_, 40);
+}
+
+// Concurrent writers share a commit and its fsync (group commit). A group holding one durable
+// write must be synced whatever the other writers in it asked for: one durable write among
+// three writers that never ask for durability is there after a power loss, every time.
+TEST_F(FaultTest, GroupCommitSyncsWhenAnyWriterInItAskedTo) {
+  for (int round = 0; round < 40; ++round) {
+    ASSERT_NO_FATAL_FAILURE(open());
+    std::atomic<bool> stop{false};
+    std::atomic<int> written{0};
+    std::vector<std::thread> others;
+    for (int t = 1; t <= 3; ++t) {
+      others.emplace_back([&, t] {
+        for (int i = 0; !stop.load(); ++i) {
+          std::string path = "/g/other/" + std::to_string(t) + "/" + std::to_string(i);
+          if (db_->put({.sync = false}, path, "x").ok()) written.fetch_add(1);
+        }
+      });
+    }
+    while (written.load() < 30)
+      std::this_thread::yield();
+    std::string path = "/g/durable/" + std::to_string(round);
+    Status s = db_->put({.sync = true}, path, doc_content(round, 1));
+    stop.store(true);
+    for (std::thread& th : others)
+      th.join();
+    ASSERT_TRUE(s.ok()) << s.to_string();
+    env_.power_loss(false, rng_());
+    db_.reset();
+    ASSERT_NO_FATAL_FAILURE(open());
+    auto got = db_->get({}, path);
+    ASSERT_TRUE(got.ok()) << "round " << round << ": the durable write was lost ("
+                          << got.status().to_string() << ")";
+    ASSERT_EQ(*got, doc_content(round, 1));
+  }
 }
 
 }  // namespace
