@@ -5,6 +5,8 @@
 #include <fstream>
 #include <random>
 
+#include "hash.h"
+#include "record.h"
 #include "streamdb/db.h"
 #include "test_dir.h"
 
@@ -143,6 +145,55 @@ TEST(AtRestTest, TamperedEncryptedBlockIsReportedWithItsPath) {
   ASSERT_TRUE(db.ok()) << db.status().to_string();
   auto got = (*db)->get({}, "/a/victim.wav");
   ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kCorruption);
+  EXPECT_NE(got.status().message().find("/a/victim.wav"), std::string::npos);
+  auto report = (*db)->verify();
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->damaged.size(), 1u);
+  EXPECT_EQ(report->damaged[0].path, "/a/victim.wav");
+}
+
+// Tampering by someone who can write the files and rewrites the checksums too: only the
+// authentication tag can tell, and the changed plaintext must never be returned.
+TEST(AtRestTest, TamperingThatAlsoRewritesTheChecksumsIsCaughtByTheAuthenticationTag) {
+  streamdb::testing::TestDir dir;
+  std::string content = noise(3000, 6);
+  {
+    auto db = open_db(dir.db(), Compression::kNone, "pw");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->put({}, "/a/victim.wav", content).ok());
+  }
+  fs::path seg = fs::path(dir.db()) / "00000001.seg";
+  std::string bytes;
+  {
+    std::ifstream f(seg, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  bool tampered = false;
+  for (std::size_t off = 0; off + internal::kRecordHeaderSize <= bytes.size();) {
+    auto* at = reinterpret_cast<std::byte*>(bytes.data() + off);
+    internal::RecordHeader h;
+    ASSERT_TRUE(internal::decode_header(at, &h)) << "record header at " << off;
+    if (h.type == internal::RecordType::kBlock) {
+      char* payload = bytes.data() + off + internal::kRecordHeaderSize;
+      std::uint64_t before = internal::xxh3(payload, h.payload_len);
+      payload[h.payload_len / 2] = static_cast<char>(payload[h.payload_len / 2] ^ 0x01);
+      h.payload_checksum ^= before ^ internal::xxh3(payload, h.payload_len);
+      internal::encode_header(h, at);
+      tampered = true;
+      break;
+    }
+    off += internal::kRecordHeaderSize + h.payload_len;
+  }
+  ASSERT_TRUE(tampered) << "no block record found";
+  {
+    std::ofstream f(seg, std::ios::binary | std::ios::trunc);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  auto db = open_db(dir.db(), Compression::kNone, "pw");
+  ASSERT_TRUE(db.ok()) << db.status().to_string();
+  auto got = (*db)->get({}, "/a/victim.wav");
+  ASSERT_FALSE(got.ok()) << "tampered plaintext returned as data";
   EXPECT_EQ(got.status().code(), Code::kCorruption);
   EXPECT_NE(got.status().message().find("/a/victim.wav"), std::string::npos);
   auto report = (*db)->verify();
