@@ -1,6 +1,7 @@
 // Fault injection through the Env seam: power loss (lost and torn unsynced data), power loss
 // at a random write (also inside compaction and segment rolls), failed fsync, full disk, short
-// writes, and a power loss right after a group commit that mixed durable and other writes.
+// writes, and a power loss right after a compaction or after a group commit that mixed durable
+// and other writes.
 // Each must end in a clean error or a correct recovery, never in wrong data.
 //
 // The workload commits numbered batches; batch k writes /w/k/0..n-1 and sets /w/latest = k.
@@ -243,6 +244,21 @@ TEST_F(FaultTest, ShortWritesAreCompleted) {
   ASSERT_TRUE(db_->compact().ok());
   ASSERT_NO_FATAL_FAILURE(crash_and_recover());
   EXPECT_EQ(next_, 40);
+}
+
+// Compaction copies the live blocks out of old segments and then deletes them: the copies must
+// be durable before the originals go, or a power loss right after loses acknowledged batches.
+TEST_F(FaultTest, PowerLossRightAfterCompactionLosesNothing) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 25; ++i)
+      ASSERT_TRUE(commit_next(true).ok());
+    std::uint64_t before = db_->stats().file_bytes;
+    ASSERT_TRUE(db_->compact().ok());
+    ASSERT_LT(db_->stats().file_bytes, before) << "compaction reclaimed nothing to test";
+    env_.power_loss(round % 2 == 0, rng_());
+    ASSERT_NO_FATAL_FAILURE(crash_and_recover()) << "round " << round;
+  }
 }
 
 // Concurrent writers share a commit and its fsync (group commit). A group holding one durable
