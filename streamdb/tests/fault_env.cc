@@ -141,8 +141,18 @@ void FaultEnv::power_loss(bool torn, std::uint32_t seed) {
   power_loss_locked(torn);
 }
 
+void FaultEnv::drop_unsynced_entries_locked() {
+  for (const std::string& path : unsynced_entries_) {
+    (void)base_->remove_file(path);
+    synced_.erase(path);
+    overwritten_.erase(path);
+  }
+  unsynced_entries_.clear();
+}
+
 void FaultEnv::power_loss_locked(bool torn) {
   dead_ = true;
+  drop_unsynced_entries_locked();
   for (const auto& [path, synced] : synced_) {
     auto file = base_->open_file(path, OpenMode::kReadWrite);
     if (!file.ok()) continue;
@@ -178,6 +188,7 @@ void FaultEnv::power_loss_locked(bool torn) {
 void FaultEnv::power_loss_with_hole(std::uint64_t page) {
   std::lock_guard lock(mu_);
   dead_ = true;
+  drop_unsynced_entries_locked();
   for (const auto& [path, synced] : synced_) {
     auto file = base_->open_file(path, OpenMode::kReadWrite);
     if (!file.ok()) continue;
@@ -227,6 +238,7 @@ Result<std::unique_ptr<File>> FaultEnv::open_file(const std::string& path, OpenM
       }
       synced_[path] = size;
     }
+    if (!existed) unsynced_entries_.insert(path);
   }
   return std::unique_ptr<File>(new FaultFile(this, path, std::move(*file)));
 }
@@ -236,6 +248,7 @@ Status FaultEnv::remove_file(const std::string& path) {
   ARCHIBALD_RETURN_IF_ERROR(base_->remove_file(path));
   std::lock_guard lock(mu_);
   synced_.erase(path);
+  unsynced_entries_.erase(path);
   return {};
 }
 
@@ -243,6 +256,7 @@ Status FaultEnv::rename_file(const std::string& from, const std::string& to) {
   if (dead_) return dead_error();
   ARCHIBALD_RETURN_IF_ERROR(base_->rename_file(from, to));
   std::lock_guard lock(mu_);
+  unsynced_entries_.erase(from);
   auto it = synced_.find(from);
   if (it != synced_.end()) {
     synced_[to] = it->second;
@@ -258,7 +272,15 @@ Status FaultEnv::create_dir(const std::string& path) {
 
 Status FaultEnv::sync_dir(const std::string& path) {
   if (dead_) return dead_error();
-  return base_->sync_dir(path);
+  ARCHIBALD_RETURN_IF_ERROR(base_->sync_dir(path));
+  std::lock_guard lock(mu_);
+  for (auto it = unsynced_entries_.begin(); it != unsynced_entries_.end();) {
+    std::string::size_type slash = it->rfind('/');
+    bool in_dir =
+        slash != std::string::npos && it->compare(0, slash, path) == 0 && path.size() == slash;
+    it = in_dir ? unsynced_entries_.erase(it) : std::next(it);
+  }
+  return {};
 }
 
 Result<std::vector<std::string>> FaultEnv::list_dir(const std::string& path) {

@@ -4,7 +4,8 @@
 // over since. power_loss() then does what a power cut does: everything after the last sync is
 // lost and overwritten pages read back as before — or, when torn, a random part of the tail
 // survives, with some of its pages missing (zeros) or half written (garbage), and some
-// overwritten pages keep their new bytes.
+// overwritten pages keep their new bytes. A file created since its directory was last synced
+// loses its directory entry: it is gone. (Removals and renames are taken as durable at once.)
 // Handles opened before the power loss fail every call afterwards, like a dead machine; restart()
 // lets new handles work again.
 #pragma once
@@ -14,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,7 @@ class FaultEnv : public Env {
  private:
   friend class FaultFile;
   void power_loss_locked(bool torn);
+  void drop_unsynced_entries_locked();
   Status dead_error() const { return Status::io_error("injected: the machine lost power"); }
 
   Env* base_;
@@ -70,6 +73,8 @@ class FaultEnv : public Env {
   std::map<std::string, std::uint64_t> synced_;  // path -> length that survives power loss
   // path -> page offset -> that page's synced bytes, for pages written since the last sync
   std::map<std::string, std::map<std::uint64_t, std::vector<std::byte>>> overwritten_;
+  // Files created since their directory was last synced.
+  std::set<std::string> unsynced_entries_;
   std::atomic<int> generation_{0};
   std::atomic<bool> dead_{false};
   std::atomic<int> sync_countdown_{-1};
