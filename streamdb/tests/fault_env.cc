@@ -142,6 +142,20 @@ void FaultEnv::power_loss(bool torn, std::uint32_t seed) {
 }
 
 void FaultEnv::drop_unsynced_entries_locked() {
+  for (auto it = unsynced_renames_.rbegin(); it != unsynced_renames_.rend(); ++it) {
+    synced_.erase(it->to);
+    overwritten_.erase(it->to);
+    if (!it->before) {
+      (void)base_->remove_file(it->to);
+      continue;
+    }
+    auto file = base_->open_file(it->to, OpenMode::kCreate);
+    if (!file.ok() || !(*file)->truncate(0).ok()) continue;
+    std::span<const std::byte> part(reinterpret_cast<const std::byte*>(it->before->data()),
+                                    it->before->size());
+    if (write_fully(**file, 0, std::span(&part, 1)).ok()) synced_[it->to] = it->before->size();
+  }
+  unsynced_renames_.clear();
   for (const std::string& path : unsynced_entries_) {
     (void)base_->remove_file(path);
     synced_.erase(path);
@@ -254,9 +268,21 @@ Status FaultEnv::remove_file(const std::string& path) {
 
 Status FaultEnv::rename_file(const std::string& from, const std::string& to) {
   if (dead_) return dead_error();
+  std::optional<std::string> before;
+  if (base_->file_exists(to)) {
+    auto file = base_->open_file(to, OpenMode::kRead);
+    if (!file.ok()) return file.status();
+    auto size = (*file)->size();
+    if (!size.ok()) return size.status();
+    before.emplace(static_cast<std::size_t>(*size), '\0');
+    std::span<std::byte> part(reinterpret_cast<std::byte*>(before->data()), before->size());
+    auto got = (*file)->read_at(0, std::span(&part, 1));
+    if (!got.ok()) return got.status();
+  }
   ARCHIBALD_RETURN_IF_ERROR(base_->rename_file(from, to));
   std::lock_guard lock(mu_);
   unsynced_entries_.erase(from);
+  unsynced_renames_.push_back({to, std::move(before)});
   auto it = synced_.find(from);
   if (it != synced_.end()) {
     synced_[to] = it->second;
@@ -274,12 +300,12 @@ Status FaultEnv::sync_dir(const std::string& path) {
   if (dead_) return dead_error();
   ARCHIBALD_RETURN_IF_ERROR(base_->sync_dir(path));
   std::lock_guard lock(mu_);
-  for (auto it = unsynced_entries_.begin(); it != unsynced_entries_.end();) {
-    std::string::size_type slash = it->rfind('/');
-    bool in_dir =
-        slash != std::string::npos && it->compare(0, slash, path) == 0 && path.size() == slash;
-    it = in_dir ? unsynced_entries_.erase(it) : std::next(it);
-  }
+  auto in_dir = [&](const std::string& file) {
+    std::string::size_type slash = file.rfind('/');
+    return slash != std::string::npos && slash == path.size() && file.compare(0, slash, path) == 0;
+  };
+  std::erase_if(unsynced_entries_, in_dir);
+  std::erase_if(unsynced_renames_, [&](const Rename& r) { return in_dir(r.to); });
   return {};
 }
 

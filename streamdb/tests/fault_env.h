@@ -5,7 +5,8 @@
 // lost and overwritten pages read back as before — or, when torn, a random part of the tail
 // survives, with some of its pages missing (zeros) or half written (garbage), and some
 // overwritten pages keep their new bytes. A file created since its directory was last synced
-// loses its directory entry: it is gone. (Removals and renames are taken as durable at once.)
+// loses its directory entry: it is gone; a rename since then is undone (the target's old
+// contents come back). Removals are taken as durable at once.
 // Handles opened before the power loss fail every call afterwards, like a dead machine; restart()
 // lets new handles work again.
 #pragma once
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -75,6 +77,13 @@ class FaultEnv : public Env {
   std::map<std::string, std::map<std::uint64_t, std::vector<std::byte>>> overwritten_;
   // Files created since their directory was last synced.
   std::set<std::string> unsynced_entries_;
+  // Renames since the target's directory was last synced: the target and its contents before
+  // (none: it did not exist).
+  struct Rename {
+    std::string to;
+    std::optional<std::string> before;
+  };
+  std::vector<Rename> unsynced_renames_;
   std::atomic<int> generation_{0};
   std::atomic<bool> dead_{false};
   std::atomic<int> sync_countdown_{-1};
