@@ -177,17 +177,38 @@ std::vector<std::uint64_t> commit_offsets(const fs::path& seg) {
   return out;
 }
 
+// One segment holding /s/0../s/5, one commit each, with content(i + content_base).
+std::unique_ptr<DB> six_commits(const std::string& dir, const Options& o, int content_base) {
+  auto db = DB::open(dir, o);
+  EXPECT_TRUE(db.ok()) << db.status().to_string();
+  if (!db.ok()) return nullptr;
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_TRUE((*db)->put({}, "/s/" + std::to_string(i), content(i + content_base)).ok());
+  }
+  return std::move(*db);
+}
+
+// After salvage dropped commit 3: /s/2 is gone, every other document of six_commits is exact.
+void expect_all_but_commit_3(DB& db, int content_base) {
+  for (int i = 0; i < 6; ++i) {
+    auto got = db.get({}, "/s/" + std::to_string(i));
+    if (i == 2) {
+      EXPECT_EQ(got.status().code(), Code::kNotFound);
+    } else {
+      ASSERT_TRUE(got.ok()) << "/s/" << i << ": " << got.status().to_string();
+      EXPECT_EQ(*got, content(i + content_base));
+    }
+  }
+}
+
 TEST(CorruptionTest, SalvageSkipsALostCommitKeepsTheRestAndRepairsTheLog) {
   streamdb::testing::TestDir dir;
   Options o = small_options();
   o.segment_size = 0;  // one segment
   {
-    auto db = DB::open(dir.db(), o);
-    ASSERT_TRUE(db.ok());
-    for (int i = 0; i < 6; ++i) {
-      ASSERT_TRUE((*db)->put({}, "/s/" + std::to_string(i), content(i + 10)).ok());
-    }
-    ASSERT_TRUE((*db)->bind({}, "/s/2", "/alias").ok());  // depends on commit 3
+    std::unique_ptr<DB> db = six_commits(dir.db(), o, 10);
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->bind({}, "/s/2", "/alias").ok());  // depends on commit 3
   }
   fs::path seg = fs::path(dir.db()) / "00000001.seg";
   std::vector<std::uint64_t> commits = commit_offsets(seg);
@@ -205,15 +226,7 @@ TEST(CorruptionTest, SalvageSkipsALostCommitKeepsTheRestAndRepairsTheLog) {
   {
     auto db = DB::open(dir.db(), o);
     ASSERT_TRUE(db.ok()) << db.status().to_string();
-    for (int i = 0; i < 6; ++i) {
-      auto got = (*db)->get({}, "/s/" + std::to_string(i));
-      if (i == 2) {
-        EXPECT_EQ(got.status().code(), Code::kNotFound);
-      } else {
-        ASSERT_TRUE(got.ok()) << i;
-        EXPECT_EQ(*got, content(i + 10));
-      }
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_all_but_commit_3(**db, 10));
     EXPECT_EQ((*db)->get({}, "/alias").status().code(), Code::kNotFound);
     auto report = (*db)->verify();
     ASSERT_TRUE(report.ok());
@@ -241,13 +254,7 @@ TEST(CorruptionTest, SalvageFindsTheRecordsAfterADamagedOrZeroedRecordHeader) {
     streamdb::testing::TestDir dir;
     Options o = small_options();
     o.segment_size = 0;  // one segment
-    {
-      auto db = DB::open(dir.db(), o);
-      ASSERT_TRUE(db.ok());
-      for (int i = 0; i < 6; ++i) {
-        ASSERT_TRUE((*db)->put({}, "/s/" + std::to_string(i), content(i + 20)).ok());
-      }
-    }
+    ASSERT_NE(six_commits(dir.db(), o, 20), nullptr);
     fs::path seg = fs::path(dir.db()) / "00000001.seg";
     std::vector<std::uint64_t> commits = commit_offsets(seg);
     ASSERT_EQ(commits.size(), 6u);
@@ -267,15 +274,7 @@ TEST(CorruptionTest, SalvageFindsTheRecordsAfterADamagedOrZeroedRecordHeader) {
     o.salvage = true;
     auto db = DB::open(dir.db(), o);
     ASSERT_TRUE(db.ok()) << db.status().to_string();
-    for (int i = 0; i < 6; ++i) {
-      auto got = (*db)->get({}, "/s/" + std::to_string(i));
-      if (i == 2) {
-        EXPECT_EQ(got.status().code(), Code::kNotFound);  // its commit record is the damage
-      } else {
-        ASSERT_TRUE(got.ok()) << "/s/" << i << ": " << got.status().to_string();
-        EXPECT_EQ(*got, content(i + 20));
-      }
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_all_but_commit_3(**db, 20));
   }
 }
 
