@@ -262,7 +262,9 @@ Status FaultEnv::remove_file(const std::string& path) {
   ARCHIBALD_RETURN_IF_ERROR(base_->remove_file(path));
   std::lock_guard lock(mu_);
   synced_.erase(path);
+  // Taken as durable at once: no later power loss brings the file back.
   unsynced_entries_.erase(path);
+  std::erase_if(unsynced_renames_, [&](const Rename& r) { return r.to == path; });
   return {};
 }
 
