@@ -115,6 +115,11 @@ TEST_F(CryptoVectorsTest, AnyAlteredByteOrWrongKeyFails) {
       derive_stream_key(*derive_master_key("another secret!"), "alice", "bob", 305419896);
   EXPECT_LT(open_datagram(&other, h, good, out, sizeof out), 0);
   EXPECT_LT(open_datagram(&key, h, std::span(good).first(good.size() - 1), out, sizeof out), 0);
+  // A body that does not fit the caller's buffer is refused, with or without a key.
+  EXPECT_LT(open_datagram(&key, h, good, out, 15), 0);
+  EXPECT_LT(open_datagram(nullptr, h, good, out, good.size() - kHeaderSize - 1), 0);
+  EXPECT_EQ(open_datagram(nullptr, h, good, out, good.size() - kHeaderSize),
+            static_cast<std::ptrdiff_t>(good.size() - kHeaderSize));
 }
 
 TEST(SecretFileTest, RulesForTheSecretFile) {

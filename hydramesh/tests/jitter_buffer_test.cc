@@ -50,6 +50,10 @@ TEST_F(JitterBufferTest, ClassifiesDuplicatesLateAndFarAhead) {
   EXPECT_EQ(insert(100), JitterBuffer::Insert::kBadShape);  // not on the packet grid
   const std::uint8_t p[1] = {0};
   EXPECT_EQ(buffer_.insert(packet(128, 32), p, 1), JitterBuffer::Insert::kBadShape);
+  // A payload larger than a slot holds (setup: 16 bytes) is refused, not copied past its end.
+  const std::uint8_t big[17] = {};
+  EXPECT_EQ(buffer_.insert(packet(128), big, sizeof big), JitterBuffer::Insert::kBadShape);
+  EXPECT_EQ(buffer_.insert(packet(128), big, 16), JitterBuffer::Insert::kStored);
 }
 
 TEST_F(JitterBufferTest, LossLeavesAHoleAndDropToCapsLatency) {
