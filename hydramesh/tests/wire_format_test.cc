@@ -117,6 +117,12 @@ TEST(HelloMessageTest, RoundTripAndValidation) {
   EXPECT_FALSE(parse_hello({buf, n - 1}, &out));  // length mismatch
   buf[10] = '/';                                  // not a node-id character
   EXPECT_FALSE(parse_hello({buf, n}, &out));
+  // Sample rates outside 8-384 kHz are refused (a rate of 0 would reach the arithmetic).
+  for (std::uint32_t rate : {0u, 7999u, 8000u, 384000u, 384001u}) {
+    in.sample_rate = rate;
+    const std::size_t m = encode_hello(in, buf);
+    EXPECT_EQ(parse_hello({buf, m}, &out), rate >= 8000 && rate <= 384000) << rate;
+  }
 }
 
 }  // namespace
