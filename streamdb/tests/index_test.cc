@@ -38,7 +38,6 @@ void expect_in_step(const IndexState& state, const std::map<std::string, Guid>& 
 TEST(IndexStateTest, PathSuffixAndGuidMapsStayInStep) {
   IndexState state;
   std::map<std::string, Guid> paths;
-  std::vector<Guid> docs;
   std::mt19937 rng(7);
   for (int step = 0; step < 1000; ++step) {
     std::string path = "/k" + std::to_string(rng() % 8) + "/s" + std::to_string(rng() % 40);
@@ -48,7 +47,6 @@ TEST(IndexStateTest, PathSuffixAndGuidMapsStayInStep) {
         doc->guid = Guid::random();
         state.put_doc(path, doc);
         paths[path] = doc->guid;
-        docs.push_back(doc->guid);
         break;
       }
       case 1: {
