@@ -1,7 +1,8 @@
 // Smoke test of streamdb_bench: a --quick run over every store compiled in must finish, emit
 // valid JSON holding every store x workload with positive medians and every bar, leave nothing
-// behind in --dir, and bad flags must give one error line and exit status 2.
-// It checks the program runs and reports; it measures nothing.
+// behind in --dir, and bad flags must give one error line and exit status 2. The same for
+// streamdb_read_probe, when StreamDB is built. They check the programs run and report; they
+// measure nothing.
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -53,9 +54,10 @@ class StreamdbBenchSmoke : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Runs the benchmark program with args, capturing stdout and stderr.
-  ProgramRun run(const std::vector<std::string>& args) {
-    std::vector<std::string> argv_storage{STREAMDB_BENCH_PROGRAM};
+  // Runs the benchmark program (or another) with args, capturing stdout and stderr.
+  ProgramRun run(const std::vector<std::string>& args,
+                 const std::string& program = STREAMDB_BENCH_PROGRAM) {
+    std::vector<std::string> argv_storage{program};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (std::string& arg : argv_storage)
@@ -183,5 +185,35 @@ TEST_F(StreamdbBenchSmoke, BadFlagsGiveOneLineAndExitTwo) {
     EXPECT_TRUE(r.out.empty());
   }
 }
+
+#ifdef STREAMDB_READ_PROBE_PROGRAM
+TEST_F(StreamdbBenchSmoke, ReadProbeReportsEveryCaseAndCleansUp) {
+  ProgramRun r = run({"--docs", "100", "--rounds", "2", "--gets", "20", "--dir", dir_.string()},
+                     STREAMDB_READ_PROBE_PROGRAM);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  for (const char* line :
+       {"StreamDB get (copied out, checked)", "LMDB get (mdb_get + copy)", "StreamDB lookup (stat)",
+        "LMDB lookup (mdb_get)", "256 KiB slices (StreamDB's log)",
+        "one pwritev per batch (LMDB's commit)", "MiB/s loading"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  }
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("streamdb_read_probe."))
+        << "the probe left " << entry.path() << " behind";
+  }
+}
+
+TEST_F(StreamdbBenchSmoke, ReadProbeBadFlagsGiveOneLineAndExitTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--docs", "150"}, {"--docs", "0"}, {"--rounds", "x"}, {"--gets"}, {"--verbose", "1"}};
+  for (const auto& args : bad) {
+    ProgramRun r = run(args, STREAMDB_READ_PROBE_PROGRAM);
+    SCOPED_TRACE(args[0]);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+#endif
 
 }  // namespace
