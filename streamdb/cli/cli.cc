@@ -342,10 +342,18 @@ class Tool {
     if (prefix.empty() || prefix[0] != '/') return usage_error("PREFIX must start with '/'");
     std::error_code ec;
     if (!fs::is_directory(root, ec)) return fail(Status::not_found(a[0] + ": not a directory"));
+    // Regular files, and symbolic links to them under the link's own name; symbolic links to
+    // directories are not followed (no loops). Anything else is skipped and reported.
     std::vector<fs::path> files;
+    std::vector<fs::path> skipped;
     for (auto it = fs::recursive_directory_iterator(root, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec)) files.push_back(it->path());
+      std::error_code type_ec;
+      if (it->is_regular_file(type_ec)) {
+        files.push_back(it->path());
+      } else if (!it->is_directory(type_ec) || it->is_symlink(type_ec)) {
+        skipped.push_back(it->path());
+      }
     }
     if (ec) return fail(Status::io_error(a[0] + ": " + ec.message()));
     std::sort(files.begin(), files.end());
@@ -354,7 +362,7 @@ class Tool {
     wo.sync = false;  // one fsync at the end for the whole import
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < files.size(); ++i) {
-      std::string rel = fs::relative(files[i], root, ec).generic_string();
+      std::string rel = files[i].lexically_relative(root).generic_string();
       std::string path = (prefix == "/" ? "" : prefix) + "/" + rel;
       std::ifstream in(files[i], std::ios::binary);
       if (!in) return fail(Status::io_error(files[i].string() + ": cannot open file"));
@@ -365,8 +373,16 @@ class Tool {
     Status st = db_->flush();
     if (!st.ok()) return fail(st);
     progress(files.size(), files.size(), bytes, true);
-    s_.out << "imported " << files.size() << " files (" << human_bytes(bytes) << ") into " << prefix
-           << "\n";
+    s_.out << "imported " << files.size() << " files (" << human_bytes(bytes) << ") into "
+           << prefix;
+    if (!skipped.empty()) {
+      std::sort(skipped.begin(), skipped.end());
+      s_.out << "; skipped " << skipped.size() << " that are not regular files (";
+      for (std::size_t i = 0; i < std::min<std::size_t>(skipped.size(), 3); ++i)
+        s_.out << (i == 0 ? "" : ", ") << skipped[i].string();
+      s_.out << (skipped.size() > 3 ? ", ...)" : ")");
+    }
+    s_.out << "\n";
     return kExitOk;
   }
 

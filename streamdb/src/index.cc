@@ -130,7 +130,9 @@ bool decode_ops(std::string_view in, std::uint32_t count, std::vector<IndexOp>* 
   for (std::uint32_t i = 0; i < count; ++i) {
     std::uint8_t kind = 0;
     std::string path;
-    if (!d.u8(&kind) || !d.string(&path, kMaxPathLen)) return false;
+    // A path that the API would refuse is damage, not data: it could name a file outside the
+    // directory an export writes to.
+    if (!d.u8(&kind) || !d.string(&path, kMaxPathLen) || !check_path(path).ok()) return false;
     if (kind == kOpPutDoc) {
       auto doc = std::make_shared<Doc>();
       std::uint32_t nblocks = 0;

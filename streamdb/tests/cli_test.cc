@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -170,6 +171,29 @@ TEST_F(CliTest, ImportAndExportATree) {
   EXPECT_EQ(read_file(out / "snare.wav"), std::string(70000, 's'));
   EXPECT_EQ(run({"export", "/nothing/", out.string()}).code, 1);
   EXPECT_EQ(run({"import", (lib / "missing").string()}).code, 1);
+}
+
+// A symbolic link to a file is imported under the link's own name (not the target's, and not
+// outside the prefix when the target is elsewhere); links to directories are not followed, and
+// what is not a regular file is skipped and reported.
+TEST_F(CliTest, ImportKeepsLinkNamesAndReportsWhatItSkips) {
+  fs::path lib = fs::path(dir_.path()) / "lib";
+  fs::path elsewhere = fs::path(dir_.path()) / "elsewhere.wav";
+  write_file(lib / "kick.wav", "KICK");
+  write_file(elsewhere, "FAR");
+  fs::create_symlink("kick.wav", lib / "alias.wav");
+  fs::create_symlink(elsewhere, lib / "far.wav");
+  fs::create_directory_symlink("..", lib / "loop");
+  fs::create_symlink(lib / "missing.wav", lib / "dangling.wav");
+  ASSERT_EQ(::mkfifo((lib / "pipe").c_str(), 0644), 0);
+  CliRun imp = run({"import", lib.string(), "/s"});
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  EXPECT_NE(imp.out.find("imported 3 files"), std::string::npos) << imp.out;
+  EXPECT_NE(imp.out.find("skipped 3 that are not regular files"), std::string::npos) << imp.out;
+  EXPECT_NE(imp.out.find("pipe"), std::string::npos) << imp.out;
+  EXPECT_EQ(run({"ls"}).out, "/s/alias.wav\n/s/far.wav\n/s/kick.wav\n");
+  EXPECT_EQ(run({"get", "/s/alias.wav"}).out, "KICK");
+  EXPECT_EQ(run({"get", "/s/far.wav"}).out, "FAR");
 }
 
 }  // namespace

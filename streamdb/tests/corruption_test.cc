@@ -10,6 +10,8 @@
 #include <map>
 #include <random>
 
+#include "hash.h"
+#include "record.h"
 #include "streamdb/db.h"
 #include "test_dir.h"
 
@@ -243,6 +245,63 @@ TEST(CorruptionTest, SalvageSkipsALostCommitKeepsTheRestAndRepairsTheLog) {
                           << again.status().to_string();
   EXPECT_EQ(*(*again)->get({}, "/s/5"), content(15));
   ASSERT_TRUE((*again)->put({}, "/s/new", "n").ok());
+}
+
+// A log rewritten by hand, checksums included, so that a commit binds "/../x.wav": recovery
+// refuses the path as the API would (an export would write it outside its directory). A plain
+// open reports the damage; salvage drops that commit and keeps the rest.
+TEST(CorruptionTest, ACommitWithAPathTheApiRefusesIsDamageEvenWithValidChecksums) {
+  streamdb::testing::TestDir dir;
+  Options o = small_options();
+  o.segment_size = 0;  // one segment
+  {
+    auto db = DB::open(dir.db(), o);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->put({}, "/keep.wav", "kept").ok());
+    ASSERT_TRUE((*db)->put({}, "/ab/x.wav", "escapes").ok());
+  }
+  fs::path seg = fs::path(dir.db()) / "00000001.seg";
+  std::string bytes;
+  {
+    std::ifstream f(seg, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::vector<std::uint64_t> commits = commit_offsets(seg);
+  ASSERT_EQ(commits.size(), 2u);
+  auto* at = reinterpret_cast<std::byte*>(bytes.data() + commits[1]);
+  internal::RecordHeader h;
+  ASSERT_TRUE(internal::decode_header(at, &h));
+  char* payload = bytes.data() + commits[1] + internal::kRecordHeaderSize;
+  std::string_view view(payload, h.payload_len);
+  std::size_t path_at = view.find("/ab/x.wav");
+  ASSERT_NE(path_at, std::string_view::npos);
+  std::memcpy(payload + path_at, "/..", 3);
+  h.payload_checksum = internal::xxh3(payload, h.payload_len);
+  internal::encode_header(h, at);
+  {
+    std::ofstream f(seg, std::ios::binary | std::ios::trunc);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+
+  auto plain = DB::open(dir.db(), o);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.status().code(), Code::kCorruption) << plain.status().to_string();
+  EXPECT_NE(plain.status().message().find("00000001.seg"), std::string::npos)
+      << plain.status().message();
+
+  o.salvage = true;
+  auto db = DB::open(dir.db(), o);
+  ASSERT_TRUE(db.ok()) << db.status().to_string();
+  std::vector<std::string> paths;
+  ASSERT_TRUE((*db)
+                  ->list_paths({}, "/",
+                               [&](std::string_view p) {
+                                 paths.emplace_back(p);
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(paths, std::vector<std::string>{"/keep.wav"});
+  EXPECT_EQ(*(*db)->get({}, "/keep.wav"), "kept");
 }
 
 // A damaged record header, or a stretch of zeros where a record header should be, is damage

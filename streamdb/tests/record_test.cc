@@ -62,6 +62,23 @@ TEST(RecordTest, OpsRoundTripAndTruncatedEncodingsAreRejected) {
   }
 }
 
+// Paths in stored ops obey the same rules as paths given to the API: a crafted log cannot
+// smuggle in "/../x", which an export would write outside its directory.
+TEST(RecordTest, OpsWithPathsTheApiRefusesAreRejected) {
+  for (const char* bad : {"/../escape.wav", "relative.wav", "/a//b", "/a/./b", "/"}) {
+    for (const IndexOp& op : {IndexOp{UnbindOp{bad}}, IndexOp{BindOp{bad, Guid::random()}}}) {
+      std::string enc;
+      encode_op(op, &enc);
+      std::vector<IndexOp> back;
+      EXPECT_FALSE(decode_ops(enc, 1, &back)) << bad;
+    }
+  }
+  std::string enc;
+  encode_op(UnbindOp{"/a/b"}, &enc);
+  std::vector<IndexOp> back;
+  EXPECT_TRUE(decode_ops(enc, 1, &back));
+}
+
 TEST(RecordTest, PathRules) {
   EXPECT_TRUE(check_path("/samples/drums/kick.wav").ok());
   EXPECT_TRUE(check_path("/a").ok());
