@@ -236,6 +236,23 @@ class Tool {
     return {};
   }
 
+  // Writes the document at path to the file target through a temporary file beside it, renamed
+  // into place only when every byte was read and checked: a failure leaves no partial file.
+  Status fetch_to_file(const std::string& path, const fs::path& target) {
+    fs::path tmp = target;
+    tmp += ".streamdb-tmp";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::io_error(target.string() + ": cannot create file");
+    Status st = fetch(path, out);
+    out.close();
+    std::error_code ec;
+    if (st.ok() && !out) st = Status::io_error(target.string() + ": write failed");
+    if (st.ok()) fs::rename(tmp, target, ec);
+    if (st.ok() && ec) st = Status::io_error(target.string() + ": " + ec.message());
+    if (!st.ok()) fs::remove(tmp, ec);
+    return st;
+  }
+
   int get(const std::vector<std::string>& a) {
     if (Status st = open(false); !st.ok()) return fail(st);
     if (output_.empty()) {
@@ -244,16 +261,7 @@ class Tool {
       return st.ok() ? kExitOk : fail(st);
     }
     if (auto info = db_->stat({}, a[0]); !info.ok()) return fail(info.status());
-    std::string tmp = output_ + ".streamdb-tmp";
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(Status::io_error(output_ + ": cannot create file"));
-    Status st = fetch(a[0], out);
-    out.close();
-    std::error_code ec;
-    if (st.ok() && !out) st = Status::io_error(output_ + ": write failed");
-    if (st.ok()) fs::rename(tmp, output_, ec);
-    if (st.ok() && ec) st = Status::io_error(output_ + ": " + ec.message());
-    if (!st.ok()) fs::remove(tmp, ec);
+    Status st = fetch_to_file(a[0], output_);
     return st.ok() ? kExitOk : fail(st);
   }
 
@@ -404,11 +412,7 @@ class Tool {
       std::error_code ec;
       fs::create_directories(target.parent_path(), ec);
       if (ec) return fail(Status::io_error(target.parent_path().string() + ": " + ec.message()));
-      std::ofstream out(target, std::ios::binary | std::ios::trunc);
-      if (!out) return fail(Status::io_error(target.string() + ": cannot create file"));
-      st = fetch(p, out);
-      out.close();
-      if (st.ok() && !out) st = Status::io_error(target.string() + ": write failed");
+      st = fetch_to_file(p, target);
       if (!st.ok()) return fail(st);
       bytes += fs::file_size(target, ec);
     }

@@ -153,6 +153,35 @@ TEST_F(CliTest, VerifyReportsDamagedDataWithExitTwo) {
   EXPECT_EQ(json["damaged"][0]["path"], "/victim.wav");
 }
 
+// A document found damaged after some of its blocks were written out leaves no partial file,
+// from get -o or export: a truncated file would look like a complete one.
+TEST_F(CliTest, DamageFoundMidwayLeavesNoPartialFile) {
+  std::string big(2500000, 'b');  // three blocks of 1 MiB; the third is damaged
+  ASSERT_EQ(run({"put", "/kit/a-good.wav"}, "GOOD").code, 0);
+  ASSERT_EQ(run({"put", "/kit/b-victim.wav"}, big).code, 0);
+  fs::path seg = fs::path(dir_.db()) / "00000001.seg";
+  std::string bytes = read_file(seg);
+  std::size_t last_b = bytes.rfind(std::string(64, 'b'));
+  ASSERT_NE(last_b, std::string::npos);
+  ASSERT_GT(last_b, 2u << 20);
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(last_b));
+    f.put('X');
+  }
+  fs::path out = fs::path(dir_.path()) / "out";
+  CliRun exp = run({"export", "/kit/", out.string()});
+  EXPECT_EQ(exp.code, 2) << exp.err;
+  EXPECT_NE(exp.err.find("/kit/b-victim.wav"), std::string::npos) << exp.err;
+  EXPECT_EQ(read_file(out / "a-good.wav"), "GOOD");
+  CliRun get = run({"get", "/kit/b-victim.wav", "-o", (out / "got.wav").string()});
+  EXPECT_EQ(get.code, 2) << get.err;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(out))
+    names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"a-good.wav"});
+}
+
 TEST_F(CliTest, ImportAndExportATree) {
   fs::path lib = fs::path(dir_.path()) / "lib";
   write_file(lib / "drums/kick.wav", "KICK");
