@@ -34,7 +34,7 @@ constexpr const char* kUsage =
     "  --help     this text; 'audio-setup COMMAND --help' lists a command's flags\n";
 
 int usage_error(const std::string& message) {
-  std::cerr << "audio-setup: " << message << "\n";
+  std::cerr << "audio-setup: " << archibald::one_line(message) << "\n";
   return audio_setup::kExitUsage;
 }
 
@@ -129,7 +129,7 @@ int run_latency(const std::vector<const char*>& argv) {
   if (Status s = audio_setup::validate(options); !s.ok()) return usage_error(s.message());
   archibald::Result<audio_setup::LatencyResult> result = audio_setup::measure_latency(options);
   if (!result.ok()) {
-    std::cerr << "audio-setup: " << result.status().message() << "\n";
+    std::cerr << "audio-setup: " << archibald::one_line(result.status().message()) << "\n";
     return audio_setup::kExitError;
   }
   if (!svg.empty() && !write_file(svg, audio_setup::latency_svg(*result))) {
@@ -142,7 +142,7 @@ int run_latency(const std::vector<const char*>& argv) {
 
 // Operational failures (no server, no signal): one line, exit 4.
 int operational_error(const Status& s) {
-  std::cerr << "audio-setup: " << s.message() << "\n";
+  std::cerr << "audio-setup: " << archibald::one_line(s.message()) << "\n";
   return audio_setup::kExitError;
 }
 
@@ -251,7 +251,7 @@ int run_apply(const std::vector<const char*>& argv) {
   std::cout << audio_setup::describe_plan(plan, dry_run);
   if (dry_run || plan.changes.empty()) return 0;
   if (Status s = audio_setup::apply_changes(root, plan); !s.ok()) {
-    std::cerr << "audio-setup: apply stopped: " << s.message()
+    std::cerr << "audio-setup: apply stopped: " << archibald::one_line(s.message())
               << " (audio-setup rollback undoes what was done)\n";
     return audio_setup::kExitError;
   }

@@ -91,7 +91,7 @@ std::string parse_flags(int argc, char** argv, Flags* flags) {
 std::filesystem::path g_scratch;  // removed on every exit
 
 [[noreturn]] void fail(const std::string& what) {
-  std::fprintf(stderr, "streamdb_read_probe: %s\n", what.c_str());
+  std::fprintf(stderr, "streamdb_read_probe: %s\n", archibald::one_line(what).c_str());
   std::error_code ec;
   if (!g_scratch.empty()) std::filesystem::remove_all(g_scratch, ec);
   std::exit(1);
@@ -352,7 +352,8 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    std::fprintf(stderr, "streamdb_read_probe: %s (see --help)\n", error.c_str());
+    std::fprintf(stderr, "streamdb_read_probe: %s (see --help)\n",
+                 archibald::one_line(error).c_str());
     return 2;
   }
   std::string pattern = (std::filesystem::path(flags.dir) / "streamdb_read_probe.XXXXXX").string();

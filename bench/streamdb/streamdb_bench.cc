@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   using namespace streamdb_bench;
   Result<CommandLine> line = parse_command_line(argc, argv);
   if (!line.ok()) {
-    std::cerr << "streamdb_bench: " << line.status().message() << " (see --help)\n";
+    std::cerr << "streamdb_bench: " << archibald::one_line(line.status().message())
+              << " (see --help)\n";
     return 2;
   }
   if (line->help) {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   }
   Result<BenchResults> results = run_benchmark(line->config, std::cerr);
   if (!results.ok()) {
-    std::cerr << "streamdb_bench: " << results.status().message() << '\n';
+    std::cerr << "streamdb_bench: " << archibald::one_line(results.status().message()) << '\n';
     return 1;
   }
   std::vector<BarResult> bars = evaluate_bars(*results);

@@ -52,5 +52,12 @@ TEST(ResultTest, HoldsValueOrStatus) {
   EXPECT_EQ(bad.status().code(), Code::kCorruption);
 }
 
+TEST(OneLineTest, ControlBytesAreEscapedAndTheRestKept) {
+  EXPECT_EQ(one_line("plain text: /a/b.wav 'x' \\"), "plain text: /a/b.wav 'x' \\");
+  EXPECT_EQ(one_line("a\nb\r\tc"), "a\\nb\\r\\tc");
+  EXPECT_EQ(one_line(std::string("nul\0esc\x1b[31m\x7f", 13)), "nul\\x00esc\\x1b[31m\\x7f");
+  EXPECT_EQ(one_line("caf\xc3\xa9"), "caf\xc3\xa9");  // UTF-8 is not control bytes
+}
+
 }  // namespace
 }  // namespace archibald

@@ -33,7 +33,7 @@ constexpr int kKeyUpdateCapacity = 8;
 constexpr int kDropoutQueueCapacity = 256;  // per peer; drained every 20 ms
 
 void log_line(const std::string& line) {
-  std::fprintf(stderr, "hydrameshd: %s\n", line.c_str());
+  std::fprintf(stderr, "hydrameshd: %s\n", archibald::one_line(line).c_str());
 }
 
 void on_jack_shutdown(jack_status_t /*code*/, const char* /*reason*/, void* arg) {

@@ -104,6 +104,13 @@ TEST_F(DaemonErrorsTest, CheckConfigJudgesTheFileAloneAndNamesTheBadKey) {
   run = run_daemon(mesh_.dir(), {"--check-config", mesh_.dir() + "/missing.json"}, "check-gone");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.lines.size(), 1u);
+
+  // A value echoed back in the error stays on the one line, whatever bytes it holds.
+  write_file(config, R"({"node-id": "stage\nleft\u0000\u001b[2J"})", 0644);
+  run = run_daemon(mesh_.dir(), {"--check-config", config}, "check-control");
+  EXPECT_EQ(run.exit_code, 2);
+  ASSERT_EQ(run.lines.size(), 1u);
+  EXPECT_NE(run.lines[0].find("stage\\nleft\\x00\\x1b[2J"), std::string::npos) << run.lines[0];
 }
 
 TEST_F(DaemonErrorsTest, MissingJackServerExits1WithAClearLine) {

@@ -115,7 +115,7 @@ void on_shutdown(void* arg) {
 }
 
 int fail(const std::string& message, int code = 1) {
-  std::fprintf(stderr, "hydramesh-probe: %s\n", message.c_str());
+  std::fprintf(stderr, "hydramesh-probe: %s\n", archibald::one_line(message).c_str());
   return code;
 }
 

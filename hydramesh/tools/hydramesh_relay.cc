@@ -19,7 +19,7 @@ void on_signal(int) {
 }
 
 int fail(const std::string& message) {
-  std::fprintf(stderr, "hydramesh-relay: %s\n", message.c_str());
+  std::fprintf(stderr, "hydramesh-relay: %s\n", archibald::one_line(message).c_str());
   return 2;
 }
 

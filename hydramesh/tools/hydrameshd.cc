@@ -16,7 +16,7 @@ void on_signal(int) {
 }
 
 int fail(const archibald::Status& status, int code) {
-  std::fprintf(stderr, "hydrameshd: %s\n", status.message().c_str());
+  std::fprintf(stderr, "hydrameshd: %s\n", archibald::one_line(status.message()).c_str());
   return code;
 }
 

@@ -160,11 +160,11 @@ class Tool {
 
  private:
   int usage_error(const std::string& message) {
-    s_.err << "streamdb: " << message << "\n";
+    s_.err << "streamdb: " << archibald::one_line(message) << "\n";
     return kExitUsage;
   }
   int fail(const Status& st) {
-    s_.err << "streamdb: " << st.message() << "\n";
+    s_.err << "streamdb: " << archibald::one_line(st.message()) << "\n";
     return exit_code(st);
   }
 

@@ -76,9 +76,12 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
                                                                {"--bogus", "ls"},
                                                                {"rm", "/x", "--json"},
                                                                {"put", "relative/path"},
+                                                               {"get", "/two\nlines"},
+                                                               {"put", "rel\nat\rive"},
                                                                {"ls", "-o", "f"}}) {
     CliRun r = run(bad);
-    EXPECT_EQ(r.code, 2) << bad[0];
+    bool missing_path = bad.size() > 1 && bad[1] == "/two\nlines";
+    EXPECT_EQ(r.code, missing_path ? 1 : 2) << bad[0];
     EXPECT_TRUE(one_line(r.err)) << bad[0] << ": " << r.err;
   }
   CliRun no_db = run({"ls"});

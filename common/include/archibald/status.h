@@ -95,6 +95,10 @@ class Result {
   std::variant<T, Status> state_;
 };
 
+// A message made safe to print as one line: control bytes (newlines, NUL, escape sequences
+// from a file or a flag echoed back) are written as \n, \t, \r or \xNN.
+std::string one_line(std::string_view message);
+
 }  // namespace archibald
 
 // Returns early from a function returning Status (or Result) when expr fails.
