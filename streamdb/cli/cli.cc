@@ -169,9 +169,14 @@ class Tool {
   }
 
   // Opens the database; only writing commands create it.
-  Status open(bool create) {
+  // Commands that only read open the database read-only (unless --salvage, which repairs): they
+  // work beside a running writer, and on read-only media.
+  enum class Access { kRead, kWrite, kCreate };
+  Status open(Access access) {
+    const bool create = access == Access::kCreate;
     Options o;
     o.create_if_missing = create;
+    o.read_only = access == Access::kRead && !salvage_;
     if (compress_) o.compression = Compression::kZstd;
     o.salvage = salvage_;
     if (!passphrase_file_.empty()) {
@@ -201,7 +206,7 @@ class Tool {
       if (!file) return fail(Status::not_found(source + ": cannot open file"));
       in = &file;
     }
-    if (Status st = open(true); !st.ok()) return fail(st);
+    if (Status st = open(Access::kCreate); !st.ok()) return fail(st);
     Status st = store(*in, a[0], WriteOptions{}, nullptr);
     return st.ok() ? kExitOk : fail(st);
   }
@@ -254,7 +259,7 @@ class Tool {
   }
 
   int get(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     if (output_.empty()) {
       Status st = fetch(a[0], s_.out);
       s_.out.flush();
@@ -279,7 +284,7 @@ class Tool {
   }
 
   int ls(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     std::vector<DocumentInfo> infos;
     Status st = db_->list({}, a.empty() ? "" : a[0], [&](const DocumentInfo& i) {
       infos.push_back(i);
@@ -289,7 +294,7 @@ class Tool {
   }
 
   int find(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     std::vector<DocumentInfo> infos;
     Status st = db_->find_suffix({}, a[0], [&](const DocumentInfo& i) {
       infos.push_back(i);
@@ -299,7 +304,7 @@ class Tool {
   }
 
   int stat(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     auto info = db_->stat({}, a[0]);
     if (!info.ok()) return fail(info.status());
     if (json_) {
@@ -316,19 +321,19 @@ class Tool {
   }
 
   int rm(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kWrite); !st.ok()) return fail(st);
     Status st = db_->remove({}, a[0]);
     return st.ok() ? kExitOk : fail(st);
   }
 
   int mv(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kWrite); !st.ok()) return fail(st);
     Status st = db_->rename({}, a[0], a[1]);
     return st.ok() ? kExitOk : fail(st);
   }
 
   int bind(const std::vector<std::string>& a) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kWrite); !st.ok()) return fail(st);
     Status st = db_->bind({}, a[0], a[1]);
     return st.ok() ? kExitOk : fail(st);
   }
@@ -365,7 +370,7 @@ class Tool {
     }
     if (ec) return fail(Status::io_error(a[0] + ": " + ec.message()));
     std::sort(files.begin(), files.end());
-    if (Status st = open(true); !st.ok()) return fail(st);
+    if (Status st = open(Access::kCreate); !st.ok()) return fail(st);
     WriteOptions wo;
     wo.sync = false;  // one fsync at the end for the whole import
     std::uint64_t bytes = 0;
@@ -397,7 +402,7 @@ class Tool {
   int export_tree(const std::vector<std::string>& a) {
     const std::string& prefix = a[0];
     fs::path root = a[1];
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     std::vector<std::string> paths;
     Status st = db_->list({}, prefix, [&](const DocumentInfo& i) {
       paths.push_back(i.path);
@@ -422,7 +427,7 @@ class Tool {
   }
 
   int verify(const std::vector<std::string>&) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     auto report = db_->verify();
     if (!report.ok()) return fail(report.status());
     if (json_) {
@@ -455,7 +460,7 @@ class Tool {
   }
 
   int compact(const std::vector<std::string>&) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kWrite); !st.ok()) return fail(st);
     std::uint64_t before = db_->stats().file_bytes;
     Status st = db_->compact();
     if (!st.ok()) return fail(st);
@@ -465,7 +470,7 @@ class Tool {
   }
 
   int stats(const std::vector<std::string>&) {
-    if (Status st = open(false); !st.ok()) return fail(st);
+    if (Status st = open(Access::kRead); !st.ok()) return fail(st);
     Stats s = db_->stats();
     if (json_) {
       s_.out << json{{"documents", s.documents},

@@ -169,6 +169,7 @@ void streamdb_options_init(streamdb_options* options) {
   options->zstd_level = 3;
   options->passphrase = nullptr;
   options->block_size = 1u << 20;
+  options->read_only = 0;
 }
 
 streamdb_status streamdb_open(const char* dir, const streamdb_options* options, streamdb_t** db) {
@@ -183,6 +184,7 @@ streamdb_status streamdb_open(const char* dir, const streamdb_options* options, 
       o.zstd_level = options->zstd_level;
       if (options->passphrase != nullptr) o.passphrase = options->passphrase;
       if (options->block_size != 0) o.block_size = options->block_size;
+      o.read_only = options->read_only != 0;
     }
     auto opened = streamdb::DB::open(dir, o);
     if (!opened.ok()) return report(opened.status());

@@ -43,15 +43,22 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   db->options_ = options;
   Env* env = db->env_;
   auto ctx = [&](const Status& s) { return s.with_context("open " + dir); };
+  if (options.read_only && options.salvage) {
+    return Status::invalid_argument("open " + dir + ": salvage rewrites the log; not read-only");
+  }
 
   if (!env->file_exists(dir)) {
-    if (!options.create_if_missing) return Status::not_found("open " + dir + ": no database");
+    if (!options.create_if_missing || options.read_only) {
+      return Status::not_found("open " + dir + ": no database");
+    }
     Status s = env->create_dir(dir);
     if (!s.ok()) return ctx(s);
   }
-  Result<std::unique_ptr<FileLock>> lock = env->lock_file(dir + "/LOCK");
-  if (!lock.ok()) return ctx(lock.status());
-  db->lock_ = std::move(*lock);
+  if (!options.read_only) {
+    Result<std::unique_ptr<FileLock>> lock = env->lock_file(dir + "/LOCK");
+    if (!lock.ok()) return ctx(lock.status());
+    db->lock_ = std::move(*lock);
+  }
 
   std::string config_path = dir + "/" + internal::kConfigFileName;
   if (env->file_exists(config_path)) {
@@ -72,7 +79,9 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
                                   " is missing but segment files exist");
       }
     }
-    if (!options.create_if_missing) return Status::not_found("open " + dir + ": no database");
+    if (!options.create_if_missing || options.read_only) {
+      return Status::not_found("open " + dir + ": no database");
+    }
     if (options.block_size < 4096 || options.block_size > (64u << 20)) {
       return Status::invalid_argument("block_size must be within 4 KiB..64 MiB");
     }
@@ -94,16 +103,24 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
     committed = internal::CommittedMark{};
   }
   if (!committed.ok()) return ctx(committed.status());
-  Result<internal::Recovered> rec =
-      internal::recover(env, dir, db->config_, db->codec_, *committed, options.salvage);
+  Result<internal::Recovered> rec = internal::recover(env, dir, db->config_, db->codec_, *committed,
+                                                      options.salvage, options.read_only);
+  // Beside a running writer, a compaction may delete a segment between the listing and its
+  // opening: look again.
+  for (int retry = 0; options.read_only && retry < 10 && rec.status().code() == Code::kNotFound;
+       ++retry) {
+    rec = internal::recover(env, dir, db->config_, db->codec_, *committed, false, true);
+  }
   if (!rec.ok()) return ctx(rec.status());
 
   std::uint64_t segment_size =
       options.segment_size != 0 ? options.segment_size : kDefaultSegmentSize;
   db->log_ = std::make_unique<internal::SegmentLog>(env, dir, db->config_.db_id, segment_size,
                                                     std::move(rec->segments), rec->end);
-  Status s = db->log_->start();
-  if (!s.ok()) return ctx(s);
+  if (!options.read_only) {
+    Status s = db->log_->start();
+    if (!s.ok()) return ctx(s);
+  }
   db->next_seq_ = rec->last_seq + 1;
   db->open_notes_ = std::move(rec->notes);
   db->publish(std::move(rec->state), rec->last_seq);
@@ -118,7 +135,7 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
     // salvage; what was skipped stays listed in verify()'s notes for this session.
     for (std::string& n : rec->salvaged)
       db->open_notes_.push_back("salvaged: " + n);
-    s = db->compact();
+    Status s = db->compact();
     if (!s.ok()) return s.with_context("open " + dir + ": salvage");
   }
   return db;
@@ -126,7 +143,7 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
 
 DB::Impl::~Impl() {
   pool_.reset();  // runs the queued async reads first
-  if (log_ && log_->health().ok() && log_->sync().ok()) {
+  if (log_ && !options_.read_only && log_->health().ok() && log_->sync().ok()) {
     std::uint64_t seq = current_.load()->seq;
     if (seq != committed_file_seq_) {
       (void)internal::write_committed(env_, dir_, {seq, log_->durable()});
@@ -387,7 +404,13 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
   }
 }
 
+Status DB::Impl::refuse_if_read_only() const {
+  if (!options_.read_only) return {};
+  return Status::permission_denied(dir_ + ": opened read-only");
+}
+
 Status DB::Impl::write_requests(const WriteOptions& wo, Writer& w) {
+  ARCHIBALD_RETURN_IF_ERROR(refuse_if_read_only());
   w.sync = wo.sync;
   return commit(w);
 }
@@ -438,6 +461,7 @@ Status DB::Impl::simple(const WriteOptions& wo, Request::Kind kind, std::string_
 }
 
 Status DB::Impl::flush() {
+  if (options_.read_only) return {};  // nothing was written through this handle
   Writer w;
   w.sync = true;
   return commit(w);

@@ -105,6 +105,8 @@ class DB::Impl {
   ~Impl();
 
   Status write_requests(const WriteOptions& wo, internal::Writer& w);
+  // kPermissionDenied when the database was opened with Options::read_only.
+  Status refuse_if_read_only() const;
   Status write_batch(const WriteOptions& wo, const WriteBatch& batch);
   Status put(const WriteOptions& wo, std::string_view path, std::span<const std::byte> data);
   Status simple(const WriteOptions& wo, internal::Request::Kind kind, std::string_view path,

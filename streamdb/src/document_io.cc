@@ -166,6 +166,7 @@ class StreamReader final : public DocumentReader {
 Result<std::unique_ptr<DocumentWriter>> DB::Impl::new_writer(const WriteOptions& wo,
                                                              std::string_view path) {
   ARCHIBALD_RETURN_IF_ERROR(internal::check_path(path));
+  ARCHIBALD_RETURN_IF_ERROR(refuse_if_read_only());
   ARCHIBALD_RETURN_IF_ERROR(log_->health());
   return std::unique_ptr<DocumentWriter>(new StreamWriter(this, wo, std::string(path)));
 }

@@ -69,6 +69,7 @@ Result<VerifyReport> DB::Impl::verify() {
 }
 
 Status DB::Impl::compact() {
+  ARCHIBALD_RETURN_IF_ERROR(refuse_if_read_only());
   std::lock_guard compact_lock(compact_mu_);
   std::shared_ptr<const internal::Version> v;
   std::set<std::uint32_t> reclaim;

@@ -337,7 +337,8 @@ std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
 }
 
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, const CommittedMark& committed, bool salvage) {
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage,
+                          bool read_only) {
   const std::uint64_t required_seq = committed.seq;
   Recovered out;
   Result<std::vector<std::string>> names = env->list_dir(dir);
@@ -351,7 +352,8 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   LogScan scan(config, codec);
   for (std::uint32_t id : ids) {
     std::string path = dir + "/" + segment_file_name(id);
-    Result<std::unique_ptr<File>> f = env->open_file(path, OpenMode::kReadWrite);
+    Result<std::unique_ptr<File>> f =
+        env->open_file(path, read_only ? OpenMode::kRead : OpenMode::kReadWrite);
     if (!f.ok()) return f.status();
     Result<std::uint64_t> size = (*f)->size();
     if (!size.ok()) return size.status();
@@ -486,35 +488,36 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
       if (whole) {
         std::string path = it->second->path();
         it = out.segments.erase(it);
-        ARCHIBALD_RETURN_IF_ERROR(env->remove_file(path));
+        if (!read_only) ARCHIBALD_RETURN_IF_ERROR(env->remove_file(path));
       } else {
         ++it;
       }
     }
     if (auto it = out.segments.find(cut_seg); it != out.segments.end()) {
-      ARCHIBALD_RETURN_IF_ERROR(it->second->file().truncate(pos_offset(cut)));
+      if (!read_only) ARCHIBALD_RETURN_IF_ERROR(it->second->file().truncate(pos_offset(cut)));
       it->second->set_size(pos_offset(cut));
     }
-    ARCHIBALD_RETURN_IF_ERROR(env->sync_dir(dir));
+    if (!read_only) ARCHIBALD_RETURN_IF_ERROR(env->sync_dir(dir));
   }
   // Zero-filled tails below the cut (segments written up to a roll) are cut off too: appends
   // continue at the end of the records.
   for (std::uint64_t z : scan.zero_tails_) {
     auto it = out.segments.find(pos_segment(z));
     if (z >= cut || it == out.segments.end() || it->second->size() <= pos_offset(z)) continue;
-    ARCHIBALD_RETURN_IF_ERROR(it->second->file().truncate(pos_offset(z)));
+    if (!read_only) ARCHIBALD_RETURN_IF_ERROR(it->second->file().truncate(pos_offset(z)));
     it->second->set_size(pos_offset(z));
   }
   // A last segment without a complete header record is dropped; the log starts a fresh one.
   while (!out.segments.empty() && out.segments.rbegin()->second->size() < kRecordHeaderSize + 24) {
     std::string path = out.segments.rbegin()->second->path();
     out.segments.erase(std::prev(out.segments.end()));
-    ARCHIBALD_RETURN_IF_ERROR(env->remove_file(path));
+    if (!read_only) ARCHIBALD_RETURN_IF_ERROR(env->remove_file(path));
   }
   // Whatever a killed process left in the page cache becomes durable now, so the watermarks
   // written from here on are true.
-  for (auto& [id, seg] : out.segments)
-    ARCHIBALD_RETURN_IF_ERROR(seg->file().sync());
+  for (auto& [id, seg] : out.segments) {
+    if (!read_only) ARCHIBALD_RETURN_IF_ERROR(seg->file().sync());
+  }
   out.end = out.segments.empty() ? 0 : out.segments.rbegin()->second->size();
   return out;
 }

@@ -51,8 +51,11 @@ struct CommittedMark {
   std::uint64_t durable = 0;
 };
 
+// read_only: open the segment files for reading and change no file: a torn or zero-filled tail
+// is cut from the recovered sizes only.
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, const CommittedMark& committed, bool salvage);
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage,
+                          bool read_only = false);
 
 // Associated data that binds a sealed metadata record to its type and sequence number.
 std::uint64_t metadata_ad(RecordType type, std::uint64_t seq);

@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
   streamdb_t* second = NULL;
   CHECK(streamdb_open(path, NULL, &second) == STREAMDB_BUSY);
   CHECK(strstr(streamdb_last_error(), "in use") != NULL);
+  streamdb_options read_only;
+  streamdb_options_init(&read_only);
+  read_only.read_only = 1;
+  CHECK(streamdb_open(path, &read_only, &second) == STREAMDB_OK); /* beside the writer */
+  CHECK(streamdb_write_document(second, "/x", "x", 1, 0) == STREAMDB_PERMISSION_DENIED);
+  streamdb_close(second);
 
   const char kick[] = "RIFF....WAVEfmt kick";
   CHECK(streamdb_write_document(db, "/samples/drums/kick.wav", kick, sizeof kick, 0) ==

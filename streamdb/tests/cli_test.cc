@@ -2,8 +2,11 @@
 #include "cli.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -96,14 +99,58 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
   EXPECT_NE(err.str().find("no database"), std::string::npos) << err.str();
 }
 
-TEST_F(CliTest, LockedDatabaseIsAClearFailure) {
+// While another process writes, commands that change the database fail with one clear line;
+// commands that only read open it read-only and work.
+TEST_F(CliTest, LockedDatabaseRefusesWritesAndServesReads) {
   ASSERT_EQ(run({"put", "/x"}, "x").code, 0);
   auto db = DB::open(dir_.db(), {});
   ASSERT_TRUE(db.ok());
-  CliRun r = run({"ls"});
-  EXPECT_EQ(r.code, 3);
-  EXPECT_TRUE(one_line(r.err));
-  EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
+  for (const auto& write : std::vector<std::vector<std::string>>{
+           {"rm", "/x"}, {"put", "/y"}, {"mv", "/x", "/z"}, {"compact"}}) {
+    CliRun r = run(write, "y");
+    EXPECT_EQ(r.code, 3) << write[0];
+    EXPECT_TRUE(one_line(r.err)) << r.err;
+    EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run({"ls"}).out, "/x\n");
+  EXPECT_EQ(run({"get", "/x"}).out, "x");
+  EXPECT_EQ(run({"verify"}).code, 0);
+  ASSERT_TRUE((*db)->put({}, "/w", "written meanwhile").ok());
+  EXPECT_EQ(run({"ls"}).out, "/w\n/x\n");  // each command opens afresh
+}
+
+// A database on read-only media (a read-only bind mount, as the Nix store is): the reading
+// commands work, a write fails with one line. Needs the right to mount (root), else skipped.
+TEST_F(CliTest, ReadingCommandsWorkOnReadOnlyMedia) {
+  ASSERT_EQ(run({"put", "/kit/kick.wav"}, "KICK").code, 0);
+  fs::path ro = fs::path(dir_.path()) / "ro";
+  fs::create_directory(ro);
+  if (::mount(dir_.db().c_str(), ro.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    GTEST_SKIP() << "cannot bind-mount here (" << std::strerror(errno) << ")";
+  }
+  if (::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+    ::umount2(ro.c_str(), MNT_DETACH);
+    GTEST_SKIP() << "cannot remount read-only here (" << std::strerror(errno) << ")";
+  }
+  auto run_ro = [&](std::vector<const char*> args, int* code) {
+    std::vector<const char*> full{"streamdb", "-d", ro.c_str()};
+    full.insert(full.end(), args.begin(), args.end());
+    std::istringstream in;
+    std::ostringstream out, err;
+    *code = cli::run(static_cast<int>(full.size()), full.data(), {in, out, err, false});
+    return out.str() + err.str();
+  };
+  int code = -1;
+  EXPECT_EQ(run_ro({"ls"}, &code), "/kit/kick.wav\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(run_ro({"get", "/kit/kick.wav"}, &code), "KICK");
+  EXPECT_EQ(code, 0);
+  run_ro({"verify"}, &code);
+  EXPECT_EQ(code, 0);
+  std::string refused = run_ro({"rm", "/kit/kick.wav"}, &code);
+  EXPECT_EQ(code, 3);
+  EXPECT_TRUE(one_line(refused)) << refused;
+  EXPECT_EQ(::umount2(ro.c_str(), MNT_DETACH), 0);
 }
 
 TEST_F(CliTest, ListFindStatStatsVerifyWithJson) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -195,6 +196,127 @@ TEST_F(DBTest, SecondOpenIsRefusedWithBusy) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Code::kBusy);
   EXPECT_NE(second.status().message().find("pid"), std::string::npos);
+}
+
+// Every file of a database directory, name -> bytes.
+std::map<std::string, std::string> dir_contents(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream f(e.path(), std::ios::binary);
+    out[e.path().filename().string()].assign(std::istreambuf_iterator<char>(f), {});
+  }
+  return out;
+}
+
+// A read-only handle works beside the writer, sees the database as it was when opened, refuses
+// every change, and leaves every file as it found it, even a torn tail and a missing LOCK.
+TEST_F(DBTest, ReadOnlyOpenReadsBesideTheWriterAndChangesNothing) {
+  const std::string big = pattern(10000, 3);  // three blocks of 4 KiB
+  ASSERT_TRUE(db_->put(wo_, "/a/big.wav", big).ok());
+  ASSERT_TRUE(db_->put(wo_, "/a/small.txt", "small").ok());
+  ASSERT_TRUE(db_->bind(wo_, "/a/small.txt", "/b/alias.txt").ok());
+  Options ro;
+  ro.read_only = true;
+  {
+    auto reader = DB::open(dir_.db(), ro);
+    ASSERT_TRUE(reader.ok()) << reader.status().to_string();
+    auto second = DB::open(dir_.db(), ro);
+    ASSERT_TRUE(second.ok()) << "read-only handles do not exclude each other";
+    EXPECT_EQ(*(*reader)->get({}, "/a/big.wav"), big);
+    ASSERT_TRUE(db_->put(wo_, "/a/later.txt", "later").ok());
+    EXPECT_EQ((*reader)->get({}, "/a/later.txt").status().code(), Code::kNotFound);
+    EXPECT_EQ(*(*second)->get({}, "/b/alias.txt"), "small");
+  }
+  db_.reset();
+
+  // A torn tail, as a crash mid-append leaves it, and no LOCK file.
+  std::filesystem::path seg = std::filesystem::path(dir_.db()) / "00000001.seg";
+  {
+    std::ofstream f(seg, std::ios::binary | std::ios::app);
+    f << std::string(100, '\xab');
+  }
+  std::filesystem::remove(std::filesystem::path(dir_.db()) / "LOCK");
+  const std::map<std::string, std::string> before = dir_contents(dir_.db());
+  {
+    auto reader = DB::open(dir_.db(), ro);
+    ASSERT_TRUE(reader.ok()) << reader.status().to_string();
+    DB& r = **reader;
+    EXPECT_EQ(listed(r, "/"), (std::vector<std::string>{"/a/big.wav", "/a/later.txt",
+                                                        "/a/small.txt", "/b/alias.txt"}));
+    EXPECT_EQ(*r.get({}, "/a/big.wav"), big);
+    auto report = r.verify();
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->clean());
+    WriteBatch batch;
+    batch.put("/c", "c");
+    for (const Status& refused :
+         {r.put(wo_, "/c", "c"), r.remove(wo_, "/a/small.txt"), r.bind(wo_, "/a/small.txt", "/c"),
+          r.rename(wo_, "/a/big.wav", "/c"), r.write(wo_, batch), r.new_writer(wo_, "/c").status(),
+          r.compact()}) {
+      EXPECT_EQ(refused.code(), Code::kPermissionDenied) << refused.to_string();
+    }
+    EXPECT_TRUE(r.flush().ok());
+    EXPECT_EQ(listed(r, "/").size(), 4u);
+  }
+  EXPECT_TRUE(dir_contents(dir_.db()) == before) << "a read-only open changed the files";
+
+  EXPECT_EQ(DB::open(dir_.path() + "/absent", ro).status().code(), Code::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/absent"));
+  ro.salvage = true;
+  EXPECT_EQ(DB::open(dir_.db(), ro).status().code(), Code::kInvalidArgument);
+
+  open();  // a writer repairs the tail as before
+  EXPECT_EQ(get("/a/later.txt"), "later");
+  EXPECT_LT(std::filesystem::file_size(seg), before.at("00000001.seg").size());
+}
+
+// Read-only handles opened again and again while the writer keeps writing and compacting
+// (segments rolled, rewritten and deleted under them): every open succeeds, and every document
+// a handle lists reads back whole, as some version of it was written.
+TEST_F(DBTest, ReadOnlyOpensBesideAWriterThatCompactsSeeWholeDocuments) {
+  Options o;
+  o.segment_size = 64 * 1024;
+  open(o);
+  auto content = [](int key, int version) {
+    return "/k/" + std::to_string(key) + " v" + std::to_string(version) + " " +
+           pattern(static_cast<std::size_t>(500 + (version * 977) % 9000),
+                   static_cast<unsigned>(version));
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int v = 0; !stop.load(); ++v) {
+      ASSERT_TRUE(
+          db_->put({.sync = v % 4 == 0}, "/k/" + std::to_string(v % 16), content(v % 16, v)).ok());
+      if (v % 40 == 39) {
+        ASSERT_TRUE(db_->compact().ok());
+      }
+      written.store(v + 1);
+    }
+  });
+  Options ro;
+  ro.read_only = true;
+  int opens = 0;
+  int checked = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (std::chrono::steady_clock::now() < deadline || opens < 20) {
+    auto reader = DB::open(dir_.db(), ro);
+    ASSERT_TRUE(reader.ok()) << "open " << opens << ": " << reader.status().to_string();
+    ++opens;
+    for (const std::string& path : listed(**reader, "/k/")) {
+      auto got = (*reader)->get({}, path);
+      ASSERT_TRUE(got.ok()) << path << ": " << got.status().to_string();
+      std::size_t v_at = got->find(" v");
+      ASSERT_NE(v_at, std::string::npos) << path;
+      int version = std::stoi(got->substr(v_at + 2));
+      ASSERT_EQ(*got, content(std::stoi(path.substr(3)), version)) << path;
+      ++checked;
+    }
+  }
+  stop.store(true);
+  writer.join();
+  EXPECT_GT(written.load(), 200);
+  EXPECT_GT(checked, 0);
 }
 
 TEST_F(DBTest, StreamingWriterAndReaderAndRangeReads) {

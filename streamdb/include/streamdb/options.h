@@ -39,6 +39,12 @@ struct Options {
   // rest is kept; verify() lists what was skipped in its notes. The database is then compacted
   // so that later opens need no salvage.
   bool salvage = false;
+  // Open an existing database without changing any of its files: no LOCK is taken or created,
+  // a torn tail left by a crash is skipped in memory instead of cut off, and every write,
+  // streaming writer and compact() fails with Code::kPermissionDenied. The handle reads the
+  // database as it was when opened. Any number of read-only handles may be open, in any
+  // process, also beside the one writer, and on read-only media. Not together with salvage.
+  bool read_only = false;
 };
 
 struct WriteOptions {

@@ -56,6 +56,8 @@ typedef struct streamdb_options {
   int zstd_level;         /* default 3 */
   const char* passphrase; /* non-NULL: encrypted at rest; default NULL */
   uint32_t block_size;    /* default 1 MiB, fixed at creation */
+  int read_only; /* 1: change no file, take no lock, refuse writes (beside a writer, on read-only
+                    media); default 0 */
 } streamdb_options;
 
 typedef struct streamdb_info {
