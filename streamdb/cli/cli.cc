@@ -202,17 +202,23 @@ class Tool {
     std::ifstream file;
     std::istream* in = &s_.in;
     if (source != "-") {
+      std::error_code ec;
+      if (fs::is_directory(source, ec)) {
+        return usage_error(source + ": is a directory (to store a tree, use import)");
+      }
       file.open(source, std::ios::binary);
       if (!file) return fail(Status::not_found(source + ": cannot open file"));
       in = &file;
     }
     if (Status st = open(Access::kCreate); !st.ok()) return fail(st);
-    Status st = store(*in, a[0], WriteOptions{}, nullptr);
+    Status st =
+        store(*in, source == "-" ? "standard input" : source, a[0], WriteOptions{}, nullptr);
     return st.ok() ? kExitOk : fail(st);
   }
 
-  Status store(std::istream& in, const std::string& path, const WriteOptions& wo,
-               std::uint64_t* bytes) {
+  // Stores what `in` (named source in errors) holds at path, streaming.
+  Status store(std::istream& in, const std::string& source, const std::string& path,
+               const WriteOptions& wo, std::uint64_t* bytes) {
     auto w = db_->new_writer(wo, path);
     if (!w.ok()) return w.status();
     std::vector<char> buf(kChunk);
@@ -223,7 +229,7 @@ class Tool {
       ARCHIBALD_RETURN_IF_ERROR((*w)->append(std::as_bytes(std::span(buf.data(), n))));
       if (bytes != nullptr) *bytes += n;
     }
-    if (in.bad()) return Status::io_error(path + ": reading the input failed");
+    if (in.bad()) return Status::io_error(source + ": reading failed; nothing stored at " + path);
     return (*w)->commit();
   }
 
@@ -379,8 +385,8 @@ class Tool {
       std::string path = (prefix == "/" ? "" : prefix) + "/" + rel;
       std::ifstream in(files[i], std::ios::binary);
       if (!in) return fail(Status::io_error(files[i].string() + ": cannot open file"));
-      Status st = store(in, path, wo, &bytes);
-      if (!st.ok()) return fail(st.with_context(files[i].string()));
+      Status st = store(in, files[i].string(), path, wo, &bytes);
+      if (!st.ok()) return fail(st);
       progress(i + 1, files.size(), bytes, false);
     }
     Status st = db_->flush();

@@ -81,6 +81,7 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
                                                                {"put", "relative/path"},
                                                                {"get", "/two\nlines"},
                                                                {"put", "rel\nat\rive"},
+                                                               {"put", "/dir", "/"},
                                                                {"ls", "-o", "f"}}) {
     CliRun r = run(bad);
     bool missing_path = bad.size() > 1 && bad[1] == "/two\nlines";
