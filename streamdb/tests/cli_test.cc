@@ -154,6 +154,27 @@ TEST_F(CliTest, ReadingCommandsWorkOnReadOnlyMedia) {
   EXPECT_EQ(::umount2(ro.c_str(), MNT_DETACH), 0);
 }
 
+// An encrypted database through the tool: the passphrase from a file, reading commands (which
+// open read-only) included; no passphrase or a wrong one is one clear line and a nonzero exit.
+TEST_F(CliTest, EncryptedDatabaseNeedsItsPassphrase) {
+  fs::path right = fs::path(dir_.path()) / "pass";
+  fs::path wrong = fs::path(dir_.path()) / "wrong";
+  write_file(right, "correct horse battery staple\n");
+  write_file(wrong, "tr0ub4dor\n");
+  ASSERT_EQ(run({"--passphrase-file", right.string(), "put", "/kick.wav"}, "KICK").code, 0);
+  EXPECT_EQ(run({"--passphrase-file", right.string(), "get", "/kick.wav"}).out, "KICK");
+  EXPECT_EQ(run({"--passphrase-file", right.string(), "ls"}).out, "/kick.wav\n");
+  CliRun none = run({"ls"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_TRUE(one_line(none.err)) << none.err;
+  EXPECT_NE(none.err.find("passphrase"), std::string::npos) << none.err;
+  CliRun bad = run({"--passphrase-file", wrong.string(), "get", "/kick.wav"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_TRUE(bad.out.empty());
+  EXPECT_TRUE(one_line(bad.err)) << bad.err;
+  EXPECT_NE(bad.err.find("wrong passphrase"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, ListFindStatStatsVerifyWithJson) {
   for (const char* p : {"/s/drums/kick.wav", "/s/drums/snare.wav", "/s/bass/kick.wav.txt"}) {
     ASSERT_EQ(run({"put", p}, p).code, 0);
