@@ -169,11 +169,27 @@ class Tool {
   }
 
   // Opens the database; only writing commands create it.
+  // A writing command creates a database only in a missing or empty directory (or one that
+  // already holds a database): `streamdb -d ~/Samples import ~/Samples` must not scatter segment
+  // files among the user's own.
+  Status check_new_database_dir() const {
+    std::error_code ec;
+    if (!fs::is_directory(dir_, ec) || fs::exists(fs::path(dir_) / "STREAMDB", ec)) return {};
+    for (const fs::directory_entry& e : fs::directory_iterator(dir_, ec)) {
+      if (e.path().filename() != "LOCK") {
+        return Status::invalid_argument(dir_ + " holds other files and no database; create one " +
+                                        "in a new or empty directory");
+      }
+    }
+    return {};
+  }
+
   // Commands that only read open the database read-only (unless --salvage, which repairs): they
   // work beside a running writer, and on read-only media.
   enum class Access { kRead, kWrite, kCreate };
   Status open(Access access) {
     const bool create = access == Access::kCreate;
+    if (create) ARCHIBALD_RETURN_IF_ERROR(check_new_database_dir());
     Options o;
     o.create_if_missing = create;
     o.read_only = access == Access::kRead && !salvage_;

@@ -175,6 +175,25 @@ TEST_F(CliTest, EncryptedDatabaseNeedsItsPassphrase) {
   EXPECT_NE(bad.err.find("wrong passphrase"), std::string::npos) << bad.err;
 }
 
+// A database is created only in a new or empty directory, never among a user's own files.
+TEST_F(CliTest, NoDatabaseIsCreatedAmongOtherFiles) {
+  fs::path samples = fs::path(dir_.path()) / "samples";
+  write_file(samples / "kick.wav", "KICK");
+  std::vector<const char*> argv{"streamdb", "-d", samples.c_str(), "import", samples.c_str()};
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::run(static_cast<int>(argv.size()), argv.data(), {in, out, err, false}), 2);
+  EXPECT_TRUE(one_line(err.str())) << err.str();
+  EXPECT_NE(err.str().find("holds other files"), std::string::npos) << err.str();
+  EXPECT_EQ(std::distance(fs::directory_iterator(samples), fs::directory_iterator()), 1);
+  fs::path empty = fs::path(dir_.path()) / "empty";
+  fs::create_directory(empty);
+  argv = {"streamdb", "-d", empty.c_str(), "import", samples.c_str()};
+  EXPECT_EQ(cli::run(static_cast<int>(argv.size()), argv.data(), {in, out, err, false}), 0);
+  ASSERT_EQ(run({"put", "/x"}, "x").code, 0);  // an existing database takes more
+  ASSERT_EQ(run({"put", "/y"}, "y").code, 0);
+}
+
 TEST_F(CliTest, ListFindStatStatsVerifyWithJson) {
   for (const char* p : {"/s/drums/kick.wav", "/s/drums/snare.wav", "/s/bass/kick.wav.txt"}) {
     ASSERT_EQ(run({"put", p}, p).code, 0);
