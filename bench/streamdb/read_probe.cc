@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -33,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "archibald/flags.h"
 #include "stats.h"
 #include "streamdb/db.h"
 #include "streamdb/write_batch.h"
@@ -50,41 +50,34 @@ struct Flags {
   int docs = 10000;
   int rounds = 15;
   int gets = 2000;
+  bool help = false;
 };
 
-const char kUsage[] =
-    "usage: streamdb_read_probe [--dir DIR] [--docs N] [--rounds N] [--gets N]\n"
-    "  --dir DIR     scratch directory (default /tmp); about 2.6 GB per 10,000 documents\n"
-    "  --docs N      documents of 64 KiB (default 10000, at least 100, a multiple of 100)\n"
-    "  --rounds N    rounds per case; the median of their p50s is reported (default 15)\n"
-    "  --gets N      timed gets per case and round (default 2000)\n";
-
-bool parse_int(std::string_view text, int* out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size() && *out > 0;
-}
-
-// One error line, or empty when the flags are good.
-std::string parse_flags(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help") return "help";
-    if (i + 1 >= argc) return std::string(arg) + ": unknown flag or missing value";
-    std::string_view value = argv[++i];
-    bool ok = true;
-    if (arg == "--dir") {
-      flags->dir = value;
-    } else if (arg == "--docs") {
-      ok = parse_int(value, &flags->docs) && flags->docs % kBatch == 0;
-    } else if (arg == "--rounds") {
-      ok = parse_int(value, &flags->rounds);
-    } else if (arg == "--gets") {
-      ok = parse_int(value, &flags->gets);
-    } else {
-      return std::string(arg) + ": unknown flag";
-    }
-    if (!ok) return std::string(arg) + " " + std::string(value) + ": not a valid value";
+// Parses the command line; help_text receives the usage when --help is given.
+archibald::Status parse_flags(int argc, char** argv, Flags* flags, std::string* help_text) {
+  archibald::FlagParser parser("streamdb_read_probe");
+  std::int64_t docs = flags->docs, rounds = flags->rounds, gets = flags->gets;
+  parser.add_string("--dir", &flags->dir,
+                    "scratch directory (default /tmp); about 2.6 GB per 10,000 documents", "DIR");
+  parser.add_int("--docs", &docs, "documents of 64 KiB, a multiple of 100 (default 10000)", kBatch,
+                 10'000'000);
+  parser.add_int("--rounds", &rounds,
+                 "rounds per case, the median of their p50s shown (default 15)", 1, 1'000'000);
+  parser.add_int("--gets", &gets, "timed gets per case and round (default 2000)", 1, 100'000'000);
+  parser.add_bool("--help", &flags->help, "print this help", "-h");
+  std::vector<std::string> positionals;
+  ARCHIBALD_RETURN_IF_ERROR(parser.parse(argc, argv, &positionals));
+  if (!positionals.empty()) {
+    return archibald::Status::invalid_argument(positionals[0] + ": unexpected argument");
   }
+  if (docs % kBatch != 0) {
+    return archibald::Status::invalid_argument("--docs: expected a multiple of 100, got " +
+                                               std::to_string(docs));
+  }
+  flags->docs = static_cast<int>(docs);
+  flags->rounds = static_cast<int>(rounds);
+  flags->gets = static_cast<int>(gets);
+  *help_text = "usage: streamdb_read_probe [flags]\n" + parser.help();
   return {};
 }
 
@@ -347,14 +340,15 @@ void probe_layout(const Flags& flags, const std::filesystem::path& dir, std::mt1
 
 int main(int argc, char** argv) {
   Flags flags;
-  if (std::string error = parse_flags(argc, argv, &flags); !error.empty()) {
-    if (error == "help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
+  std::string help_text;
+  if (archibald::Status s = parse_flags(argc, argv, &flags, &help_text); !s.ok()) {
     std::fprintf(stderr, "streamdb_read_probe: %s (see --help)\n",
-                 archibald::one_line(error).c_str());
+                 archibald::one_line(s.message()).c_str());
     return 2;
+  }
+  if (flags.help) {
+    std::fputs(help_text.c_str(), stdout);
+    return 0;
   }
   std::string pattern = (std::filesystem::path(flags.dir) / "streamdb_read_probe.XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr)

@@ -103,13 +103,16 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
     committed = internal::CommittedMark{};
   }
   if (!committed.ok()) return ctx(committed.status());
-  Result<internal::Recovered> rec = internal::recover(env, dir, db->config_, db->codec_, *committed,
-                                                      options.salvage, options.read_only);
-  // Beside a running writer, a compaction may delete a segment between the listing and its
-  // opening: look again.
+  auto recover = [&] {
+    return internal::recover(env, dir, db->config_, db->codec_, *committed, options.salvage,
+                             options.read_only);
+  };
+  Result<internal::Recovered> rec = recover();
+  // Read-only beside a running writer, a compaction may delete a segment between the listing
+  // and its opening: then look again.
   for (int retry = 0; options.read_only && retry < 10 && rec.status().code() == Code::kNotFound;
        ++retry) {
-    rec = internal::recover(env, dir, db->config_, db->codec_, *committed, false, true);
+    rec = recover();
   }
   if (!rec.ok()) return ctx(rec.status());
 

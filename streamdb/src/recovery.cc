@@ -515,8 +515,9 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   }
   // Whatever a killed process left in the page cache becomes durable now, so the watermarks
   // written from here on are true.
-  for (auto& [id, seg] : out.segments) {
-    if (!read_only) ARCHIBALD_RETURN_IF_ERROR(seg->file().sync());
+  if (!read_only) {
+    for (auto& [id, seg] : out.segments)
+      ARCHIBALD_RETURN_IF_ERROR(seg->file().sync());
   }
   out.end = out.segments.empty() ? 0 : out.segments.rbegin()->second->size();
   return out;

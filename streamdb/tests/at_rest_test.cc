@@ -33,10 +33,8 @@ std::string silence_with_clicks(std::size_t n) {
 // Every byte of every file in the database directory.
 std::string all_file_bytes(const std::string& dir) {
   std::string all;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::ifstream f(e.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(f), {});
-  }
+  for (const auto& [name, bytes] : streamdb::testing::dir_contents(dir))
+    all += bytes;
   return all;
 }
 

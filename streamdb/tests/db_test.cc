@@ -198,16 +198,6 @@ TEST_F(DBTest, SecondOpenIsRefusedWithBusy) {
   EXPECT_NE(second.status().message().find("pid"), std::string::npos);
 }
 
-// Every file of a database directory, name -> bytes.
-std::map<std::string, std::string> dir_contents(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::ifstream f(e.path(), std::ios::binary);
-    out[e.path().filename().string()].assign(std::istreambuf_iterator<char>(f), {});
-  }
-  return out;
-}
-
 // A read-only handle works beside the writer, sees the database as it was when opened, refuses
 // every change, and leaves every file as it found it, even a torn tail and a missing LOCK.
 TEST_F(DBTest, ReadOnlyOpenReadsBesideTheWriterAndChangesNothing) {
@@ -236,7 +226,7 @@ TEST_F(DBTest, ReadOnlyOpenReadsBesideTheWriterAndChangesNothing) {
     f << std::string(100, '\xab');
   }
   std::filesystem::remove(std::filesystem::path(dir_.db()) / "LOCK");
-  const std::map<std::string, std::string> before = dir_contents(dir_.db());
+  const std::map<std::string, std::string> before = testing::dir_contents(dir_.db());
   {
     auto reader = DB::open(dir_.db(), ro);
     ASSERT_TRUE(reader.ok()) << reader.status().to_string();
@@ -258,7 +248,7 @@ TEST_F(DBTest, ReadOnlyOpenReadsBesideTheWriterAndChangesNothing) {
     EXPECT_TRUE(r.flush().ok());
     EXPECT_EQ(listed(r, "/").size(), 4u);
   }
-  EXPECT_TRUE(dir_contents(dir_.db()) == before) << "a read-only open changed the files";
+  EXPECT_TRUE(testing::dir_contents(dir_.db()) == before) << "a read-only open changed the files";
 
   EXPECT_EQ(DB::open(dir_.path() + "/absent", ro).status().code(), Code::kNotFound);
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/absent"));

@@ -5,6 +5,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <string>
 
 namespace streamdb::testing {
@@ -28,5 +31,15 @@ class TestDir {
  private:
   std::string path_;
 };
+
+// Every file of a directory: name -> bytes.
+inline std::map<std::string, std::string> dir_contents(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream f(e.path(), std::ios::binary);
+    out[e.path().filename().string()].assign(std::istreambuf_iterator<char>(f), {});
+  }
+  return out;
+}
 
 }  // namespace streamdb::testing
