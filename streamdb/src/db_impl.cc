@@ -129,7 +129,9 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
   db->publish(std::move(rec->state), rec->last_seq);
   // COMMITTED is rewritten at the next clean close; until then the old value is still a true
   // lower bound, and skipping the write keeps opening after a crash to one round of fsyncs.
-  db->committed_file_seq_ = committed->seq;
+  db->committed_ = *committed;
+  db->checkpoint_ = {rec->checkpoint_id, rec->checkpoint_scan_from};
+  db->records_since_checkpoint_ = rec->records_walked;
   db->pool_ = std::make_unique<internal::AsyncPool>(options.async_threads);
   for (std::string& n : salvage_notes)
     db->open_notes_.push_back(std::move(n));
@@ -146,12 +148,21 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
 
 DB::Impl::~Impl() {
   pool_.reset();  // runs the queued async reads first
-  if (log_ && !options_.read_only && log_->health().ok() && log_->sync().ok()) {
-    std::uint64_t seq = current_.load()->seq;
-    if (seq != committed_file_seq_) {
-      (void)internal::write_committed(env_, dir_, {seq, log_->durable()});
-    }
+  if (!log_ || options_.read_only || !log_->health().ok() || !log_->sync().ok()) return;
+  std::shared_ptr<const Version> v = current_.load();
+  // A checkpoint when the next open would otherwise walk many records: at least kCheckpointAfter,
+  // and one for every 64 documents, so that a checkpoint's cost (every document's metadata)
+  // stays small beside the walk it saves (a random read per record, on a cold cache).
+  constexpr std::uint64_t kCheckpointAfter = 1024;
+  std::uint64_t walk = records_since_checkpoint_.load();
+  if (v->seq != checkpoint_.id && walk >= kCheckpointAfter &&
+      walk * 64 >= v->state.by_guid().size()) {
+    Result<std::uint64_t> written = write_checkpoint(v->state, v->seq, 0, {});
+    if (written.ok()) checkpoint_ = {v->seq, *written};
   }
+  internal::CommittedMark mark{v->seq, log_->durable(), checkpoint_.scan_from, checkpoint_.id};
+  if (mark.scan_from == 0) mark.checkpoint = 0;
+  if (mark != committed_) (void)internal::write_committed(env_, dir_, mark);
 }
 
 void DB::Impl::publish(IndexState state, std::uint64_t seq) {
@@ -337,12 +348,15 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
   if (!health.ok()) return;
 
   std::uint64_t total = 0;
+  std::uint64_t records = 0;
   for (Planned& p : planned) {
     for (PreparedDoc* d : p.docs) {
       for (const PreparedBlock& b : d->pending)
         total += internal::kRecordHeaderSize + b.bytes.size();
+      records += d->pending.size();
     }
     total += internal::kRecordHeaderSize + p.payload_size + codec_.seal_overhead();
+    ++records;
   }
 
   std::uint64_t first_seq = next_seq_;
@@ -404,6 +418,7 @@ void DB::Impl::run_group(const std::vector<Writer*>& group) {
     }
     publish(std::move(work), next_seq_ - 1);
     commits_.fetch_add(planned.size());
+    count_records(records);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -23,6 +24,7 @@
 #include "codec.h"
 #include "config.h"
 #include "index.h"
+#include "recovery.h"
 #include "segment_log.h"
 #include "streamdb/db.h"
 #include "streamdb/env.h"
@@ -134,6 +136,14 @@ class DB::Impl {
   Stats stats();
   Result<VerifyReport> verify();
   Status compact();
+  // Writes the whole index of `state` into the log as checkpoint `id` (the blocks of documents
+  // in `moved` at their new positions) and syncs. scan_from: the log position from which every
+  // commit after `id` lies; 0 takes the checkpoint's own first record. Returns scan_from.
+  Result<std::uint64_t> write_checkpoint(const internal::IndexState& state, std::uint64_t id,
+                                         std::uint64_t scan_from,
+                                         const std::map<Guid, internal::BlockList>& moved);
+  // Records appended by a commit or a streaming writer: what the next open would walk again.
+  void count_records(std::uint64_t n) { records_since_checkpoint_ += n; }
 
   // Used by the streaming writer.
   internal::SegmentLog& log() { return *log_; }
@@ -171,7 +181,12 @@ class DB::Impl {
   std::mutex queue_mu_;
   std::deque<internal::Writer*> queue_;
   std::uint64_t next_seq_ = 1;  // owned by the current leader
-  std::uint64_t committed_file_seq_ = 0;
+  internal::CommittedMark committed_;  // what COMMITTED holds
+  struct {
+    std::uint64_t id = 0;
+    std::uint64_t scan_from = 0;
+  } checkpoint_;  // the newest checkpoint in the log (see CommittedMark)
+  std::atomic<std::uint64_t> records_since_checkpoint_{0};
   std::atomic<std::uint64_t> commits_{0};
 
   std::mutex writers_mu_;

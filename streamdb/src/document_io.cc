@@ -87,6 +87,7 @@ class StreamWriter final : public DocumentWriter {
           parts->push_back(pb.bytes);
         });
     if (!s.ok()) return s.with_context(path_);
+    db_->count_records(1);
     blocks_.push_back(ref);
     buffer_.clear();
     return {};

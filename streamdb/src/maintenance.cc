@@ -73,8 +73,8 @@ Status DB::Impl::compact() {
   std::lock_guard compact_lock(compact_mu_);
   std::shared_ptr<const internal::Version> v;
   std::set<std::uint32_t> reclaim;
+  std::uint32_t fresh = 0;
   Status started = run_exclusive([&]() -> Status {
-    std::uint32_t fresh = 0;
     Status rolled = log_->roll(&fresh);
     if (!rolled.ok()) return rolled;
     std::uint32_t keep_from = fresh;
@@ -134,11 +134,32 @@ Status DB::Impl::compact() {
   if (!failure.ok()) return failure.with_context("compact");
 
   // The checkpoint: the whole index as of v->seq, with the moved block positions. Recovery
-  // starts from it, so the commit records in the retired segments are no longer needed.
-  const std::uint64_t id = v->seq;
-  std::uint32_t chunks = 0;
-  std::string chunk;
-  std::uint32_t count = 0;
+  // starts from it, so the commit records in the retired segments are no longer needed. Every
+  // commit after v->seq was written after the roll, so an open may start walking there.
+  Result<std::uint64_t> written =
+      write_checkpoint(v->state, v->seq, internal::log_pos(fresh, 0), moved);
+  if (!written.ok()) return written.status().with_context("compact");
+
+  // Publish the moved positions and retire the old segments; readers holding older versions
+  // keep the files alive until they are done.
+  return run_exclusive([&]() -> Status {
+    auto cur = current_.load();
+    internal::IndexState state = cur->state;
+    for (auto& [guid, blocks] : moved)
+      state.relocate(guid, blocks);
+    for (std::uint32_t kept : keep)
+      reclaim.erase(kept);
+    log_->retire(reclaim);
+    publish(std::move(state), cur->seq);
+    checkpoint_ = {v->seq, *written};
+    records_since_checkpoint_ = 0;
+    return {};
+  });
+}
+
+Result<std::uint64_t> DB::Impl::write_checkpoint(const internal::IndexState& state,
+                                                 std::uint64_t id, std::uint64_t scan_from,
+                                                 const std::map<Guid, internal::BlockList>& moved) {
   auto write_record = [&](internal::RecordType type, std::string body) -> Status {
     codec_.seal(&body, internal::metadata_ad(type, id));
     internal::RecordHeader h{type, 0, static_cast<std::uint32_t>(body.size()), id,
@@ -147,11 +168,16 @@ Status DB::Impl::compact() {
     internal::encode_header(h, header.data());
     return log_->append(
         internal::kRecordHeaderSize + body.size(),
-        [&](std::uint64_t, std::uint64_t, std::vector<std::span<const std::byte>>* parts) {
+        [&](std::uint64_t pos, std::uint64_t, std::vector<std::span<const std::byte>>* parts) {
+          if (scan_from == 0) scan_from = pos;
           parts->push_back(header);
           parts->push_back(std::as_bytes(std::span(body.data(), body.size())));
         });
   };
+  std::uint32_t chunks = 0;
+  std::string chunk;
+  std::uint32_t count = 0;
+  Status failure;
   auto flush_chunk = [&]() -> Status {
     std::string body;
     internal::put_u32(&body, count);
@@ -161,10 +187,14 @@ Status DB::Impl::compact() {
     ++chunks;
     return write_record(internal::RecordType::kCheckpointChunk, std::move(body));
   };
-  v->state.by_guid().visit_all([&](std::string_view, const DocPtr& doc) {
+  state.by_guid().visit_all([&](std::string_view, const DocPtr& doc) {
     const Guid& guid = doc->guid;
-    auto d = std::make_shared<Doc>(*doc);
-    if (auto it = moved.find(guid); it != moved.end()) d->blocks = it->second;
+    // encode_op only reads the document: no copy unless its blocks moved.
+    std::shared_ptr<Doc> d = std::const_pointer_cast<Doc>(doc);
+    if (auto it = moved.find(guid); it != moved.end()) {
+      d = std::make_shared<Doc>(*doc);
+      d->blocks = it->second;
+    }
     internal::encode_op(internal::PutDocOp{doc->paths.front(), d}, &chunk);
     ++count;
     for (std::size_t i = 1; i < doc->paths.size(); ++i) {
@@ -178,24 +208,12 @@ Status DB::Impl::compact() {
   if (failure.ok()) {
     std::string body;
     internal::put_u32(&body, chunks);
+    internal::put_u64(&body, scan_from);  // 0 (unknown) only for an empty index at close
     failure = write_record(internal::RecordType::kCheckpointEnd, std::move(body));
   }
   if (failure.ok()) failure = log_->sync();
-  if (!failure.ok()) return failure.with_context("compact");
-
-  // Publish the moved positions and retire the old segments; readers holding older versions
-  // keep the files alive until they are done.
-  return run_exclusive([&]() -> Status {
-    auto cur = current_.load();
-    internal::IndexState state = cur->state;
-    for (auto& [guid, blocks] : moved)
-      state.relocate(guid, blocks);
-    for (std::uint32_t kept : keep)
-      reclaim.erase(kept);
-    log_->retire(reclaim);
-    publish(std::move(state), cur->seq);
-    return {};
-  });
+  if (!failure.ok()) return failure;
+  return scan_from;
 }
 
 }  // namespace streamdb

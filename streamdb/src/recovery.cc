@@ -40,6 +40,7 @@ struct EndRec {
   std::uint64_t pos;
   std::uint64_t id;
   std::uint32_t chunks;
+  std::uint64_t scan_from;  // every commit after this checkpoint lies at or above it; 0: unknown
 };
 
 // Buffered reads over one segment file.
@@ -140,7 +141,9 @@ class LogScan {
  public:
   LogScan(const Config& config, const RecordCodec& codec) : config_(config), codec_(codec) {}
 
-  Status scan_segment(SegmentFile& seg) {
+  // Walks the records of seg; past its first record (the segment header) it continues at
+  // offset `from` (a record boundary, or the size to skip the rest).
+  Status scan_segment(SegmentFile& seg, std::uint64_t from = 0) {
     Result<std::uint64_t> size = seg.file().size();
     if (!size.ok()) return size.status();
     Scanner sc(seg.file(), *size);
@@ -179,6 +182,7 @@ class LogScan {
         damage(off, std::string(type_name(h.type)) + " record cut off by the end of the file");
         break;
       }
+      ++records_;
       if (h.type != RecordType::kBlock) {
         std::string payload;
         ARCHIBALD_RETURN_IF_ERROR(sc.read(off + kRecordHeaderSize, h.payload_len, &payload));
@@ -188,7 +192,7 @@ class LogScan {
           damage(off, s.message());
         }
       }
-      off = end;
+      off = std::max(end, from);
     }
     return {};
   }
@@ -232,8 +236,11 @@ class LogScan {
       }
       chunks_.push_back(std::move(c));
     } else {
-      EndRec e{pos, h.seq, 0};
-      if (!d.u32(&e.chunks) || d.remaining() != 0) return Status::corruption(what + ": malformed");
+      EndRec e{pos, h.seq, 0, 0};
+      if (!d.u32(&e.chunks) || (d.remaining() == 8 && !d.u64(&e.scan_from)) ||
+          d.remaining() != 0) {
+        return Status::corruption(what + ": malformed");
+      }
       ends_.push_back(e);
     }
     return {};
@@ -247,6 +254,7 @@ class LogScan {
   std::vector<ChunkRec> chunks_;
   std::vector<EndRec> ends_;
   std::uint64_t watermark_ = 0;
+  std::uint64_t records_ = 0;
 };
 
 // Checks that a block referenced from the unsynced tail really reached the file intact.
@@ -336,9 +344,13 @@ std::uint64_t metadata_ad(RecordType type, std::uint64_t seq) {
   return (static_cast<std::uint64_t>(type) << 56) ^ seq;
 }
 
-Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
-                          const RecordCodec& codec, const CommittedMark& committed, bool salvage,
-                          bool read_only) {
+namespace {
+
+// Recovery with the walk starting at log position scan_from (0: the whole log). With a start,
+// the open fails unless it finds a complete checkpoint at least as new as committed.checkpoint.
+Result<Recovered> recover_from(Env* env, const std::string& dir, const Config& config,
+                               const RecordCodec& codec, const CommittedMark& committed,
+                               bool salvage, bool read_only, std::uint64_t scan_from) {
   const std::uint64_t required_seq = committed.seq;
   Recovered out;
   Result<std::vector<std::string>> names = env->list_dir(dir);
@@ -358,7 +370,10 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     Result<std::uint64_t> size = (*f)->size();
     if (!size.ok()) return size.status();
     auto seg = std::make_shared<SegmentFile>(env, path, id, std::move(*f), *size);
-    ARCHIBALD_RETURN_IF_ERROR(scan.scan_segment(*seg));
+    std::uint64_t from = 0;
+    if (id < pos_segment(scan_from)) from = *size;
+    if (id == pos_segment(scan_from)) from = pos_offset(scan_from);
+    ARCHIBALD_RETURN_IF_ERROR(scan.scan_segment(*seg, from));
     out.segments[id] = seg;
   }
 
@@ -411,6 +426,9 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     }
     if (new_cut == cut) break;
     cut = new_cut;
+  }
+  if (scan_from != 0 && (checkpoint == nullptr || checkpoint->id < committed.checkpoint)) {
+    return Status::not_found("the checkpoint COMMITTED names is not where it says");
   }
 
   auto where = [&](std::uint64_t pos) {
@@ -475,6 +493,11 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   }
   out.state = replay.build();
   out.last_seq = seq;
+  if (checkpoint != nullptr) {
+    out.checkpoint_id = checkpoint->id;
+    out.checkpoint_scan_from = checkpoint->scan_from;
+  }
+  out.records_walked = scan.records_;
   for (const Damage& d : scan.damages_) {
     if (d.pos < cut)
       out.notes.push_back(d.file + " offset " + std::to_string(d.offset) + ": " + d.what);
@@ -523,22 +546,47 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   return out;
 }
 
+}  // namespace
+
+Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
+                          const RecordCodec& codec, const CommittedMark& committed, bool salvage,
+                          bool read_only) {
+  if (committed.scan_from != 0 && !salvage) {
+    // Any failure of the short walk (a checkpoint not found, damage, a missing segment) is
+    // judged by the whole walk instead.
+    Result<Recovered> fast = recover_from(env, dir, config, codec, committed, salvage, read_only,
+                                          committed.scan_from);
+    if (fast.ok()) return fast;
+  }
+  return recover_from(env, dir, config, codec, committed, salvage, read_only, 0);
+}
+
 Result<CommittedMark> read_committed(Env* env, const std::string& dir) {
   std::string path = dir + "/" + kCommittedFileName;
   if (!env->file_exists(path)) return CommittedMark{};
   Result<std::string> bytes = read_small_file(env, path);
   if (!bytes.ok()) return bytes.status();
-  if (bytes->size() != 32 || bytes->compare(0, 8, "SDBSEQ02") != 0 ||
-      load_u64(bytes->data() + 24) != xxh3(bytes->data(), 24)) {
+  // SDBSEQ02: seq, durable, checksum. SDBSEQ03 adds scan_from and checkpoint.
+  std::size_t n = bytes->size() == 48 && bytes->compare(0, 8, "SDBSEQ03") == 0   ? 40
+                  : bytes->size() == 32 && bytes->compare(0, 8, "SDBSEQ02") == 0 ? 24
+                                                                                  : 0;
+  if (n == 0 || load_u64(bytes->data() + n) != xxh3(bytes->data(), n)) {
     return Status::corruption(path + " is damaged");
   }
-  return CommittedMark{load_u64(bytes->data() + 8), load_u64(bytes->data() + 16)};
+  CommittedMark mark{load_u64(bytes->data() + 8), load_u64(bytes->data() + 16)};
+  if (n == 40) {
+    mark.scan_from = load_u64(bytes->data() + 24);
+    mark.checkpoint = load_u64(bytes->data() + 32);
+  }
+  return mark;
 }
 
 Status write_committed(Env* env, const std::string& dir, const CommittedMark& mark) {
-  std::string bytes = "SDBSEQ02";
+  std::string bytes = "SDBSEQ03";
   put_u64(&bytes, mark.seq);
   put_u64(&bytes, mark.durable);
+  put_u64(&bytes, mark.scan_from);
+  put_u64(&bytes, mark.checkpoint);
   put_u64(&bytes, xxh3(bytes.data(), bytes.size()));
   return write_file_atomically(env, dir, kCommittedFileName, bytes);
 }

@@ -14,7 +14,11 @@
 //    than silently returning older data.
 // 4. The COMMITTED file records the last sequence number and the log position known durable at
 //    the last clean close; a log ending before that seq was truncated or damaged, which is
-//    reported too, and damage below that position is damage, never a torn tail.
+//    reported too, and damage below that position is damage, never a torn tail. It also names
+//    the newest checkpoint and the log position from which every later commit lies: an open
+//    walks only from there (each older segment's header record is still checked), so opening
+//    a large library reads its newest checkpoint, not every block header. When that walk does
+//    not find the checkpoint, or fails in any way, the whole log is walked as in step 1.
 // 5. With salvage, lost commits and operations that no longer fit are skipped and listed
 //    instead of failing the open.
 #pragma once
@@ -42,13 +46,24 @@ struct Recovered {
   std::vector<std::string> notes;
   // Salvage only: what was skipped (lost commits, operations that no longer fit).
   std::vector<std::string> salvaged;
+  // The checkpoint the index was rebuilt from (id 0: none), and the log position from which
+  // every commit after it lies (0: unknown, a checkpoint written before this was recorded).
+  std::uint64_t checkpoint_id = 0;
+  std::uint64_t checkpoint_scan_from = 0;
+  // How many records the open walked: what the next open walks again, and more.
+  std::uint64_t records_walked = 0;
 };
 
 // What the COMMITTED file says: at the last clean close, the log held every commit up to seq
 // and everything below log position durable was on stable storage.
+// scan_from (0: none) is where an open may start walking: every commit after checkpoint
+// `checkpoint` lies at or above it.
 struct CommittedMark {
   std::uint64_t seq = 0;
   std::uint64_t durable = 0;
+  std::uint64_t scan_from = 0;
+  std::uint64_t checkpoint = 0;
+  bool operator==(const CommittedMark&) const = default;
 };
 
 // read_only: open the segment files for reading and change no file: a torn or zero-filled tail

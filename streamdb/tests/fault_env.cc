@@ -19,6 +19,7 @@ class FaultFile final : public File {
   Result<std::size_t> read_at(std::uint64_t offset,
                               std::span<const std::span<std::byte>> parts) override {
     if (!alive()) return env_->dead_error();
+    ++env_->reads_;
     return base_->read_at(offset, parts);
   }
 

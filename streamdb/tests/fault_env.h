@@ -52,6 +52,8 @@ class FaultEnv : public Env {
   void restart();
   bool dead() const { return dead_; }
   int syncs() const { return syncs_; }
+  // read_at calls so far, on every file.
+  int reads() const { return reads_; }
 
   // Env
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
@@ -90,6 +92,7 @@ class FaultEnv : public Env {
   std::atomic<std::int64_t> space_left_{-1};
   std::atomic<bool> short_writes_{false};
   std::atomic<int> syncs_{0};
+  std::atomic<int> reads_{0};
   int write_countdown_ = -1;
   bool torn_ = false;
   std::mt19937 rng_{1};

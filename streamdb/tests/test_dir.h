@@ -32,12 +32,20 @@ class TestDir {
   std::string path_;
 };
 
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+inline void write_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
 // Every file of a directory: name -> bytes.
 inline std::map<std::string, std::string> dir_contents(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::ifstream f(e.path(), std::ios::binary);
-    out[e.path().filename().string()].assign(std::istreambuf_iterator<char>(f), {});
+    out[e.path().filename().string()] = read_file(e.path());
   }
   return out;
 }
