@@ -180,7 +180,7 @@ class DB::Impl {
 
   std::mutex queue_mu_;
   std::deque<internal::Writer*> queue_;
-  std::uint64_t next_seq_ = 1;  // owned by the current leader
+  std::uint64_t next_seq_ = 1;         // owned by the current leader
   internal::CommittedMark committed_;  // what COMMITTED holds
   struct {
     std::uint64_t id = 0;

@@ -237,8 +237,7 @@ class LogScan {
       chunks_.push_back(std::move(c));
     } else {
       EndRec e{pos, h.seq, 0, 0};
-      if (!d.u32(&e.chunks) || (d.remaining() == 8 && !d.u64(&e.scan_from)) ||
-          d.remaining() != 0) {
+      if (!d.u32(&e.chunks) || (d.remaining() == 8 && !d.u64(&e.scan_from)) || d.remaining() != 0) {
         return Status::corruption(what + ": malformed");
       }
       ends_.push_back(e);
@@ -554,8 +553,8 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
   if (committed.scan_from != 0 && !salvage) {
     // Any failure of the short walk (a checkpoint not found, damage, a missing segment) is
     // judged by the whole walk instead.
-    Result<Recovered> fast = recover_from(env, dir, config, codec, committed, salvage, read_only,
-                                          committed.scan_from);
+    Result<Recovered> fast =
+        recover_from(env, dir, config, codec, committed, salvage, read_only, committed.scan_from);
     if (fast.ok()) return fast;
   }
   return recover_from(env, dir, config, codec, committed, salvage, read_only, 0);
@@ -569,7 +568,7 @@ Result<CommittedMark> read_committed(Env* env, const std::string& dir) {
   // SDBSEQ02: seq, durable, checksum. SDBSEQ03 adds scan_from and checkpoint.
   std::size_t n = bytes->size() == 48 && bytes->compare(0, 8, "SDBSEQ03") == 0   ? 40
                   : bytes->size() == 32 && bytes->compare(0, 8, "SDBSEQ02") == 0 ? 24
-                                                                                  : 0;
+                                                                                 : 0;
   if (n == 0 || load_u64(bytes->data() + n) != xxh3(bytes->data(), n)) {
     return Status::corruption(path + " is damaged");
   }

@@ -16,8 +16,8 @@
 namespace streamdb {
 namespace {
 
-using testing::TestDir;
 using testing::read_file;
+using testing::TestDir;
 using testing::write_file;
 
 std::string pattern(std::size_t n, unsigned seed) {

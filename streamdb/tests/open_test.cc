@@ -154,9 +154,9 @@ TEST_F(OpenTest, ACOMMITTEDThatDoesNotLeadToItsCheckpointIsNotTrusted) {
   ASSERT_NE(mark->scan_from, 0u);
   std::uint32_t seg = internal::pos_segment(mark->scan_from);
   std::vector<internal::CommittedMark> lies;
-  for (std::uint64_t pos : {mark->scan_from + 1, mark->scan_from + 8192,
-                            internal::log_pos(seg, 0) + (64u << 20),
-                            internal::log_pos(seg + 5, internal::kRecordHeaderSize)}) {
+  for (std::uint64_t pos :
+       {mark->scan_from + 1, mark->scan_from + 8192, internal::log_pos(seg, 0) + (64u << 20),
+        internal::log_pos(seg + 5, internal::kRecordHeaderSize)}) {
     lies.push_back(*mark);
     lies.back().scan_from = pos;
   }
@@ -203,7 +203,8 @@ TEST_F(OpenTest, CommitsMadeDuringACompactionSurviveAnOpenFromItsCheckpoint) {
       written = i + 1;
     }
   });
-  while (started.load() < 3) std::this_thread::yield();
+  while (started.load() < 3)
+    std::this_thread::yield();
   int before = written.load();
   ASSERT_TRUE(db_->compact().ok());
   int after = written.load();
