@@ -125,7 +125,6 @@ Result<std::unique_ptr<DB::Impl>> DB::Impl::open(const std::string& dir, const O
     if (!s.ok()) return ctx(s);
   }
   db->next_seq_ = rec->last_seq + 1;
-  db->open_notes_ = std::move(rec->notes);
   db->publish(std::move(rec->state), rec->last_seq);
   // COMMITTED is rewritten at the next clean close; until then the old value is still a true
   // lower bound, and skipping the write keeps opening after a crash to one round of fsyncs.

@@ -64,7 +64,12 @@ Result<VerifyReport> DB::Impl::verify() {
     return true;
   });
   if (!io.ok()) return io;
-  report.notes = open_notes_;
+  // Damage in records no document needs (superseded, or older than the checkpoint the open
+  // started from) is found by walking every record of the version's segments.
+  Result<std::vector<std::string>> damage = internal::log_damage(*v->segments, config_, codec_);
+  if (!damage.ok()) return damage.status();
+  report.notes = std::move(*damage);
+  report.notes.insert(report.notes.end(), open_notes_.begin(), open_notes_.end());
   return report;
 }
 

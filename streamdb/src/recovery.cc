@@ -21,6 +21,8 @@ struct Damage {
   std::string file;
   std::uint64_t offset;
   std::string what;
+
+  std::string note() const { return file + " offset " + std::to_string(offset) + ": " + what; }
 };
 
 struct CommitRec {
@@ -141,17 +143,16 @@ class LogScan {
  public:
   LogScan(const Config& config, const RecordCodec& codec) : config_(config), codec_(codec) {}
 
-  // Walks the records of seg; past its first record (the segment header) it continues at
-  // offset `from` (a record boundary, or the size to skip the rest).
+  // Walks the records of seg up to its size; past its first record (the segment header) it
+  // continues at offset `from` (a record boundary, or the size to skip the rest).
   Status scan_segment(SegmentFile& seg, std::uint64_t from = 0) {
-    Result<std::uint64_t> size = seg.file().size();
-    if (!size.ok()) return size.status();
-    Scanner sc(seg.file(), *size);
+    const std::uint64_t size = seg.size();
+    Scanner sc(seg.file(), size);
     std::uint64_t off = 0;
     auto damage = [&](std::uint64_t at, std::string what) {
       damages_.push_back({log_pos(seg.id(), at), seg.path(), at, std::move(what)});
     };
-    while (off < *size) {
+    while (off < size) {
       Result<const std::byte*> p = sc.view(off, kRecordHeaderSize);
       if (!p.ok()) return p.status();
       RecordHeader h;
@@ -178,7 +179,7 @@ class LogScan {
         continue;
       }
       std::uint64_t end = off + kRecordHeaderSize + h.payload_len;
-      if (end > *size) {
+      if (end > size) {
         damage(off, std::string(type_name(h.type)) + " record cut off by the end of the file");
         break;
       }
@@ -439,7 +440,7 @@ Result<Recovered> recover_from(Env* env, const std::string& dir, const Config& c
   auto describe_damage = [&](std::uint64_t from, std::uint64_t to) -> std::string {
     for (const Damage& d : scan.damages_) {
       if (d.pos >= from && d.pos < to) {
-        return d.file + " offset " + std::to_string(d.offset) + ": " + d.what;
+        return d.note();
       }
     }
     return (from == 0 ? std::string("the log holds no intact commit")
@@ -497,10 +498,6 @@ Result<Recovered> recover_from(Env* env, const std::string& dir, const Config& c
     out.checkpoint_scan_from = checkpoint->scan_from;
   }
   out.records_walked = scan.records_;
-  for (const Damage& d : scan.damages_) {
-    if (d.pos < cut)
-      out.notes.push_back(d.file + " offset " + std::to_string(d.offset) + ": " + d.what);
-  }
 
   // Cut the torn tail off: nothing in it was acknowledged.
   if (cut != kNoCut) {
@@ -558,6 +555,17 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
     if (fast.ok()) return fast;
   }
   return recover_from(env, dir, config, codec, committed, salvage, read_only, 0);
+}
+
+Result<std::vector<std::string>> log_damage(const SegmentMap& segments, const Config& config,
+                                            const RecordCodec& codec) {
+  LogScan scan(config, codec);
+  for (const auto& [id, seg] : segments)
+    ARCHIBALD_RETURN_IF_ERROR(scan.scan_segment(*seg));
+  std::vector<std::string> notes;
+  for (const Damage& d : scan.damages_)
+    notes.push_back(d.note());
+  return notes;
 }
 
 Result<CommittedMark> read_committed(Env* env, const std::string& dir) {

@@ -42,8 +42,6 @@ struct Recovered {
   std::uint64_t last_seq = 0;
   SegmentMap segments;
   std::uint64_t end = 0;  // length of the last segment
-  // Damage below the watermark that lost nothing committed (e.g. in superseded records).
-  std::vector<std::string> notes;
   // Salvage only: what was skipped (lost commits, operations that no longer fit).
   std::vector<std::string> salvaged;
   // The checkpoint the index was rebuilt from (id 0: none), and the log position from which
@@ -71,6 +69,11 @@ struct CommittedMark {
 Result<Recovered> recover(Env* env, const std::string& dir, const Config& config,
                           const RecordCodec& codec, const CommittedMark& committed, bool salvage,
                           bool read_only = false);
+
+// Damage in the records of `segments` (walked up to each one's size), one line each, as
+// recovery notes it: what verify reports beside the documents it reads.
+Result<std::vector<std::string>> log_damage(const SegmentMap& segments, const Config& config,
+                                            const RecordCodec& codec);
 
 // Associated data that binds a sealed metadata record to its type and sequence number.
 std::uint64_t metadata_ad(RecordType type, std::uint64_t seq);

@@ -123,6 +123,29 @@ TEST_F(OpenTest, FewRecordsSinceTheLastCheckpointWriteNone) {
   expect_docs(0, 40);
 }
 
+TEST_F(OpenTest, VerifyStillReportsDamageInRecordsTheOpenDidNotWalk) {
+  open();
+  put_docs(0, 600);
+  // Document 0 again: its first version's blocks, the log's first records, are superseded.
+  ASSERT_TRUE(db_->put({}, path(0), content(0, 20000)).ok());
+  db_.reset();
+  ASSERT_NE(scan_from(), 0u);
+  fs::path first = fs::path(dir_.db()) / internal::segment_file_name(1);
+  std::string bytes = read_file(first);
+  std::size_t at = internal::kRecordHeaderSize + 24;  // past the segment header record
+  bytes[at + 9] = static_cast<char>(bytes[at + 9] ^ 0x10);
+  write_file(first, bytes);
+
+  EXPECT_LT(open(), 50);
+  expect_docs(0, 600);
+  auto report = db_->verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->damaged.empty());
+  ASSERT_EQ(report->notes.size(), 1u);
+  EXPECT_NE(report->notes[0].find("00000001.seg offset " + std::to_string(at)), std::string::npos)
+      << report->notes[0];
+}
+
 TEST_F(OpenTest, ADamagedCheckpointMakesTheOpenWalkTheWholeLog) {
   open();
   put_docs(0, 600);
