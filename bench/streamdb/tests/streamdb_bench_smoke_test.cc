@@ -216,4 +216,25 @@ TEST_F(StreamdbBenchSmoke, ReadProbeBadFlagsGiveOneLineAndExitTwo) {
 }
 #endif
 
+#ifdef STREAMDB_OPEN_PROBE_PROGRAM
+TEST_F(StreamdbBenchSmoke, OpenProbeReportsBothOpensAndCleansUp) {
+  ProgramRun r =
+      run({"--gib", "1", "--rounds", "1", "--dir", dir_.string()}, STREAMDB_OPEN_PROBE_PROGRAM);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  for (const char* line : {"204 documents", "from the checkpoint", "whole log"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("streamdb_open_probe."))
+        << "the probe left " << entry.path() << " behind";
+  }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--gib", "0"}, {"--rounds", "x"}, {"--dir"}, {"extra"}}) {
+    ProgramRun bad = run(args, STREAMDB_OPEN_PROBE_PROGRAM);
+    SCOPED_TRACE(args[0]);
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  }
+}
+#endif
+
 }  // namespace
