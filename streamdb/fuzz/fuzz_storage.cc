@@ -20,6 +20,7 @@ constexpr char kDir[] = "/fuzzdb";
 struct Template {
   std::string config;
   std::string segment;
+  std::string committed;  // empty: none
   std::map<std::string, std::string> docs;
 };
 
@@ -31,37 +32,54 @@ Options fuzz_options(Env* env) {
   return o;
 }
 
-const Template& the_template() {
-  static const Template* t = [] {
-    auto* out = new Template();
-    std::unique_ptr<Env> env = new_memory_env();
-    {
-      auto db = DB::open(kDir, fuzz_options(env.get()));
-      if (!db.ok()) std::abort();
-      for (int i = 0; i < 6; ++i) {
-        std::string path = "/t/doc" + std::to_string(i) + ".wav";
-        std::string data(static_cast<std::size_t>(i * 1500), static_cast<char>('a' + i));
-        WriteBatch batch;
-        batch.put(path, data);
-        if (i == 3) batch.bind("/t/doc1.wav", "/alias.wav");
-        if (!(*db)->write({}, batch).ok()) std::abort();
-        out->docs[path] = data;
-      }
-      out->docs["/alias.wav"] = out->docs["/t/doc1.wav"];
+Template make_template(bool checkpointed) {
+  Template out;
+  std::unique_ptr<Env> env = new_memory_env();
+  {
+    auto db = DB::open(kDir, fuzz_options(env.get()));
+    if (!db.ok()) std::abort();
+    for (int i = 0; i < 6; ++i) {
+      std::string path = "/t/doc" + std::to_string(i) + ".wav";
+      std::string data(static_cast<std::size_t>(i * 1500), static_cast<char>('a' + i));
+      WriteBatch batch;
+      batch.put(path, data);
+      if (i == 3) batch.bind("/t/doc1.wav", "/alias.wav");
+      if (!(*db)->write({}, batch).ok()) std::abort();
+      out.docs[path] = data;
     }
-    auto read = [&](const std::string& name) {
-      auto f = env->open_file(std::string(kDir) + "/" + name, OpenMode::kRead);
-      if (!f.ok()) std::abort();
-      std::string bytes(static_cast<std::size_t>(*(*f)->size()), '\0');
-      std::span<std::byte> part(reinterpret_cast<std::byte*>(bytes.data()), bytes.size());
-      if (!(*f)->read_at(0, std::span(&part, 1)).ok()) std::abort();
-      return bytes;
-    };
-    out->config = read(internal::kConfigFileName);
-    out->segment = read("00000001.seg");
-    return out;
-  }();
-  return *t;
+    out.docs["/alias.wav"] = out.docs["/t/doc1.wav"];
+    // Enough records after them for the clean close to write a checkpoint and name it in
+    // COMMITTED: an open then walks only from there.
+    for (int i = 0; checkpointed && i < 520; ++i) {
+      std::string path = "/s/" + std::to_string(i);
+      std::string data = "small " + std::to_string(i);
+      if (!(*db)->put({.sync = false}, path, data).ok()) std::abort();
+      out.docs[path] = data;
+    }
+  }
+  auto read = [&](const std::string& name) {
+    auto f = env->open_file(std::string(kDir) + "/" + name, OpenMode::kRead);
+    if (!f.ok()) std::abort();
+    std::string bytes(static_cast<std::size_t>(*(*f)->size()), '\0');
+    std::span<std::byte> part(reinterpret_cast<std::byte*>(bytes.data()), bytes.size());
+    if (!(*f)->read_at(0, std::span(&part, 1)).ok()) std::abort();
+    return bytes;
+  };
+  out.config = read(internal::kConfigFileName);
+  out.segment = read("00000001.seg");
+  if (checkpointed) {
+    out.committed = read("COMMITTED");
+    // COMMITTED names a checkpoint: its scan position (bytes 24..31) is set.
+    if (out.committed.size() != 48 || out.committed.substr(24, 8) == std::string(8, '\0'))
+      std::abort();
+  }
+  return out;
+}
+
+const Template& the_template(bool checkpointed = false) {
+  static const Template plain = make_template(false);
+  static const Template with_checkpoint = make_template(true);
+  return checkpointed ? with_checkpoint : plain;
 }
 
 void decoders(const std::uint8_t* data, std::size_t size) {
@@ -76,8 +94,7 @@ void decoders(const std::uint8_t* data, std::size_t size) {
   (void)internal::check_path(in);
 }
 
-void open_and_read(const std::string& segment, bool check_contents) {
-  const Template& t = the_template();
+void open_and_read(const Template& t, const std::string& segment, bool check_contents) {
   std::unique_ptr<Env> env = new_memory_env();
   auto put = [&](const std::string& name, const std::string& bytes) {
     auto f = env->open_file(std::string(kDir) + "/" + name, OpenMode::kCreate);
@@ -87,6 +104,7 @@ void open_and_read(const std::string& segment, bool check_contents) {
   (void)env->create_dir(kDir);
   put(internal::kConfigFileName, t.config);
   put("00000001.seg", segment);
+  if (!t.committed.empty()) put("COMMITTED", t.committed);
   auto db = DB::open(kDir, fuzz_options(env.get()));
   if (!db.ok()) return;
   std::vector<std::string> paths;
@@ -113,13 +131,14 @@ void open_and_read(const std::string& segment, bool check_contents) {
 
 int storage_one_input(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const std::uint8_t mode = data[0] % 3;
+  const std::uint8_t mode = data[0] % 4;
   ++data;
   --size;
   if (mode == 0) {
     decoders(data, size);
-  } else if (mode == 1) {
-    std::string segment = the_template().segment;
+  } else if (mode == 1 || mode == 3) {
+    const Template& t = the_template(mode == 3);
+    std::string segment = t.segment;
     for (std::size_t i = 0; i + 3 <= size; i += 3) {
       std::size_t offset =
           (static_cast<std::size_t>(data[i]) << 8 | data[i + 1]) * segment.size() / 65536;
@@ -129,12 +148,12 @@ int storage_one_input(const std::uint8_t* data, std::size_t size) {
         segment[offset] = static_cast<char>(segment[offset] ^ data[i + 2]);
       }
     }
-    open_and_read(segment, true);
+    open_and_read(t, segment, true);
   } else {
-    const std::string& tmpl = the_template().segment;
-    std::string segment = tmpl.substr(0, internal::kRecordHeaderSize + 24);
+    const Template& t = the_template();
+    std::string segment = t.segment.substr(0, internal::kRecordHeaderSize + 24);
     segment.append(reinterpret_cast<const char*>(data), size);
-    open_and_read(segment, false);
+    open_and_read(t, segment, false);
   }
   return 0;
 }

@@ -12,12 +12,14 @@ namespace {
 
 TEST(FuzzSmokeTest, RandomInputsInEveryModeNeverCrash) {
   std::mt19937 rng(4242);
-  for (int i = 0; i < 600; ++i) {
+  // Mode 3's database is larger (its close wrote a checkpoint): fewer inputs.
+  for (int i = 0; i < 660; ++i) {
     std::vector<std::uint8_t> input(1 + rng() % 300);
     for (auto& b : input)
       b = static_cast<std::uint8_t>(rng());
-    input[0] = static_cast<std::uint8_t>(i % 3);
-    if (i % 3 == 1) input.resize(1 + 3 * (1 + rng() % 4));  // a few edits to a real segment
+    int mode = i < 600 ? i % 3 : 3;
+    input[0] = static_cast<std::uint8_t>(mode);
+    if (mode == 1 || mode == 3) input.resize(1 + 3 * (1 + rng() % 4));  // edits to a segment
     EXPECT_EQ(storage_one_input(input.data(), input.size()), 0);
   }
 }
