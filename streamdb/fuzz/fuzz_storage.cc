@@ -19,6 +19,7 @@ constexpr char kDir[] = "/fuzzdb";
 
 struct Template {
   std::string config;
+  std::string segment_name;
   std::string segment;
   std::string committed;  // empty: none
   std::map<std::string, std::string> docs;
@@ -48,14 +49,17 @@ Template make_template(bool checkpointed) {
       out.docs[path] = data;
     }
     out.docs["/alias.wav"] = out.docs["/t/doc1.wav"];
-    // Enough records after them for the clean close to write a checkpoint and name it in
-    // COMMITTED: an open then walks only from there.
-    for (int i = 0; checkpointed && i < 520; ++i) {
-      std::string path = "/s/" + std::to_string(i);
-      std::string data = "small " + std::to_string(i);
-      if (!(*db)->put({.sync = false}, path, data).ok()) std::abort();
+    // A compaction moves everything into segment 2 behind a checkpoint that the clean close
+    // names in COMMITTED; then a few more commits follow it.
+    if (checkpointed && !(*db)->compact().ok()) std::abort();
+    for (int i = 0; checkpointed && i < 4; ++i) {
+      std::string path = "/t/late" + std::to_string(i) + ".wav";
+      std::string data(static_cast<std::size_t>(i * 700), static_cast<char>('p' + i));
+      if (!(*db)->put({}, path, data).ok()) std::abort();
       out.docs[path] = data;
     }
+    if (checkpointed && !(*db)->remove({}, "/t/doc2.wav").ok()) std::abort();
+    if (checkpointed) out.docs.erase("/t/doc2.wav");
   }
   auto read = [&](const std::string& name) {
     auto f = env->open_file(std::string(kDir) + "/" + name, OpenMode::kRead);
@@ -66,7 +70,8 @@ Template make_template(bool checkpointed) {
     return bytes;
   };
   out.config = read(internal::kConfigFileName);
-  out.segment = read("00000001.seg");
+  out.segment_name = checkpointed ? "00000002.seg" : "00000001.seg";
+  out.segment = read(out.segment_name);
   if (checkpointed) {
     out.committed = read("COMMITTED");
     // COMMITTED names a checkpoint: its scan position (bytes 24..31) is set.
@@ -103,7 +108,7 @@ void open_and_read(const Template& t, const std::string& segment, bool check_con
   };
   (void)env->create_dir(kDir);
   put(internal::kConfigFileName, t.config);
-  put("00000001.seg", segment);
+  put(t.segment_name, segment);
   if (!t.committed.empty()) put("COMMITTED", t.committed);
   auto db = DB::open(kDir, fuzz_options(env.get()));
   if (!db.ok()) return;

@@ -5,8 +5,8 @@
 //      listed, read and verified — every document read successfully must be exactly what was
 //      written (damaged data is never returned as data), else the target aborts;
 //   2: the tail of a segment file after a valid segment header (records made up from scratch);
-//   3: as 1, for a database whose clean close wrote a checkpoint and named it in COMMITTED, so
-//      the open starts walking there (or, doubting it, walks the whole segment).
+//   3: as 1, for a database compacted behind a checkpoint that COMMITTED names, with commits
+//      after it, so the open starts from that checkpoint (or, doubting it, walks everything).
 // Used by the libFuzzer binary (ARCHIBALD_FUZZ) and by a smoke test in the normal test suite.
 #pragma once
 
