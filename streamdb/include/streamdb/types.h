@@ -50,7 +50,7 @@ struct VerifyReport {
     std::string problem;
   };
   std::vector<Damage> damaged;
-  // Damaged regions of the files that hold no live data (found when the database was opened):
+  // Damaged regions of the files that hold no live data (found by walking every record):
   // nothing was lost, but the storage under the database is failing.
   std::vector<std::string> notes;
   bool clean() const { return damaged.empty(); }
