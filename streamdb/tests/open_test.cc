@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -75,11 +74,9 @@ class OpenTest : public ::testing::Test {
   }
   // Where COMMITTED says an open may start walking (0: nowhere).
   std::uint64_t scan_from() {
-    std::string c = read_file(fs::path(dir_.db()) / "COMMITTED");
-    if (c.size() != 48) return 0;
-    std::uint64_t v = 0;
-    std::memcpy(&v, c.data() + 24, 8);
-    return v;
+    Result<internal::CommittedMark> mark = internal::read_committed(&env_, dir_.db());
+    EXPECT_TRUE(mark.ok()) << mark.status().to_string();
+    return mark.ok() ? mark->scan_from : 0;
   }
 
   FaultEnv env_;
