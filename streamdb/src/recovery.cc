@@ -141,7 +141,10 @@ const char* type_name(RecordType t) {
 
 class LogScan {
  public:
-  LogScan(const Config& config, const RecordCodec& codec) : config_(config), codec_(codec) {}
+  // keep_records: keep what commit and checkpoint records hold (recovery needs it; a walk for
+  // damage only checks them).
+  LogScan(const Config& config, const RecordCodec& codec, bool keep_records = true)
+      : config_(config), codec_(codec), keep_records_(keep_records) {}
 
   // Walks the records of seg up to its size; past its first record (the segment header) it
   // continues at offset `from` (a record boundary, or the size to skip the rest).
@@ -228,26 +231,27 @@ class LogScan {
         return Status::corruption(what + ": malformed");
       }
       watermark_ = std::max(watermark_, c.watermark);
-      commits_.push_back(std::move(c));
+      if (keep_records_) commits_.push_back(std::move(c));
     } else if (h.type == RecordType::kCheckpointChunk) {
       ChunkRec c{pos, h.seq, {}};
       std::uint32_t count = 0;
       if (!d.u32(&count) || !decode_ops(std::string_view(payload).substr(4), count, &c.ops)) {
         return Status::corruption(what + ": malformed");
       }
-      chunks_.push_back(std::move(c));
+      if (keep_records_) chunks_.push_back(std::move(c));
     } else {
       EndRec e{pos, h.seq, 0, 0};
       if (!d.u32(&e.chunks) || (d.remaining() == 8 && !d.u64(&e.scan_from)) || d.remaining() != 0) {
         return Status::corruption(what + ": malformed");
       }
-      ends_.push_back(e);
+      if (keep_records_) ends_.push_back(e);
     }
     return {};
   }
 
   const Config& config_;
   const RecordCodec& codec_;
+  const bool keep_records_;
   std::vector<Damage> damages_;
   std::vector<std::uint64_t> zero_tails_;  // where a segment's zero-filled tail starts
   std::vector<CommitRec> commits_;
@@ -559,7 +563,7 @@ Result<Recovered> recover(Env* env, const std::string& dir, const Config& config
 
 Result<std::vector<std::string>> log_damage(const SegmentMap& segments, const Config& config,
                                             const RecordCodec& codec) {
-  LogScan scan(config, codec);
+  LogScan scan(config, codec, /*keep_records=*/false);
   for (const auto& [id, seg] : segments)
     ARCHIBALD_RETURN_IF_ERROR(scan.scan_segment(*seg));
   std::vector<std::string> notes;
