@@ -67,6 +67,11 @@ class Scanner {
   }
 
   Status read(std::uint64_t off, std::size_t n, std::string* out) {
+    if (off >= start_ && off + n <= start_ + buf_.size()) {
+      // Already in the window the record's header was read with (most commit records are).
+      out->assign(reinterpret_cast<const char*>(buf_.data() + (off - start_)), n);
+      return {};
+    }
     out->resize(n);
     std::span<std::byte> part(reinterpret_cast<std::byte*>(out->data()), n);
     Result<std::size_t> got = file_.read_at(off, std::span(&part, 1));
