@@ -9,6 +9,10 @@
 
 #include <iosfwd>
 
+namespace streamdb {
+class Env;
+}  // namespace streamdb
+
 namespace streamdb::cli {
 
 struct Streams {
@@ -16,6 +20,7 @@ struct Streams {
   std::ostream& out;
   std::ostream& err;
   bool err_is_terminal = false;  // draw progress bars
+  Env* env = nullptr;            // the file system the database goes through; null: the real one
 };
 
 int run(int argc, const char* const* argv, Streams streams);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "fault_env.h"
 #include "streamdb/db.h"
 #include "test_dir.h"
 
@@ -19,6 +20,8 @@ namespace streamdb {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_file;
+using testing::write_file;
 
 struct CliRun {
   int code;
@@ -33,23 +36,15 @@ class CliTest : public ::testing::Test {
   }
   // The same, on the database in db_dir.
   static CliRun run_in(const std::string& db_dir, std::vector<std::string> args,
-                       const std::string& input = "", bool tty = false) {
+                       const std::string& input = "", bool tty = false, Env* env = nullptr) {
     args.insert(args.begin(), {"streamdb", "-d", db_dir});
     std::vector<const char*> argv;
     for (const auto& a : args)
       argv.push_back(a.c_str());
     std::istringstream in(input);
     std::ostringstream out, err;
-    int code = cli::run(static_cast<int>(argv.size()), argv.data(), {in, out, err, tty});
+    int code = cli::run(static_cast<int>(argv.size()), argv.data(), {in, out, err, tty, env});
     return {code, out.str(), err.str()};
-  }
-  static void write_file(const fs::path& p, const std::string& data) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << data;
-  }
-  static std::string read_file(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
   }
   static bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
 
@@ -303,6 +298,45 @@ TEST_F(CliTest, ImportKeepsLinkNamesAndReportsWhatItSkips) {
   EXPECT_EQ(run({"ls"}).out, "/s/alias.wav\n/s/far.wav\n/s/kick.wav\n");
   EXPECT_EQ(run({"get", "/s/alias.wav"}).out, "KICK");
   EXPECT_EQ(run({"get", "/s/far.wav"}).out, "FAR");
+}
+
+TEST_F(CliTest, ImportSyncsAlongTheWaySoAPowerLossKeepsWhatCameBefore) {
+  // Twelve files of 8 MiB: the import syncs after the eighth (64 MiB). The power fails while
+  // the eleventh is written; the first eight must survive, and nothing after them.
+  fs::path src = fs::path(dir_.path()) / "src";
+  auto content = [](int i) {
+    std::string data(8 << 20, '\0');
+    for (std::size_t k = 0; k < data.size(); k += 4096)
+      data[k] = static_cast<char>(i * 7 + k / 4096);
+    return data;
+  };
+  for (int i = 0; i < 12; ++i)
+    write_file(src / ("s" + std::to_string(10 + i) + ".wav"), content(i));
+
+  // A first import counts the writes, so the second can lose power at the same point of it.
+  streamdb::testing::FaultEnv counting;
+  fs::path dry = fs::path(dir_.path()) / "dry";
+  ASSERT_EQ(run_in(dry.string(), {"import", src.string()}, "", false, &counting).code, 0);
+  int writes = counting.writes();
+
+  streamdb::testing::FaultEnv env;
+  env.power_loss_after_writes(writes * 10 / 12, /*torn=*/false, 1);
+  CliRun cut = run_in(dir_.db(), {"import", src.string()}, "", false, &env);
+  EXPECT_NE(cut.code, 0);
+  EXPECT_TRUE(one_line(cut.err)) << cut.err;
+  ASSERT_TRUE(env.dead());
+  env.restart();
+
+  CliRun ls = run_in(dir_.db(), {"ls"}, "", false, &env);
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  std::string expected;
+  for (int i = 0; i < 8; ++i)
+    expected += "/s" + std::to_string(10 + i) + ".wav\n";
+  EXPECT_EQ(ls.out, expected);
+  for (int i = 0; i < 8; i += 7) {
+    std::string path = "/s" + std::to_string(10 + i) + ".wav";
+    EXPECT_TRUE(run_in(dir_.db(), {"get", path}, "", false, &env).out == content(i)) << path;
+  }
 }
 
 }  // namespace

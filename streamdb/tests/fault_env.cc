@@ -26,6 +26,7 @@ class FaultFile final : public File {
   Result<std::size_t> write_at(std::uint64_t offset,
                                std::span<const std::span<const std::byte>> parts) override {
     if (!alive()) return env_->dead_error();
+    ++env_->writes_;
     std::size_t total = 0;
     for (const auto& p : parts)
       total += p.size();

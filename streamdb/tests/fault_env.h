@@ -52,8 +52,9 @@ class FaultEnv : public Env {
   void restart();
   bool dead() const { return dead_; }
   int syncs() const { return syncs_; }
-  // read_at calls so far, on every file.
+  // read_at and write_at calls so far, on every file.
   int reads() const { return reads_; }
+  int writes() const { return writes_; }
 
   // Env
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
@@ -93,6 +94,7 @@ class FaultEnv : public Env {
   std::atomic<bool> short_writes_{false};
   std::atomic<int> syncs_{0};
   std::atomic<int> reads_{0};
+  std::atomic<int> writes_{0};
   int write_countdown_ = -1;
   bool torn_ = false;
   std::mt19937 rng_{1};
