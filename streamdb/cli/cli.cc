@@ -396,7 +396,7 @@ class Tool {
     if (Status st = open(Access::kCreate); !st.ok()) return fail(st);
     // Not every file is synced on its own, but the whole import is synced every
     // kImportSyncBytes: a power loss midway keeps what came before the last sync, and the next
-    // open checks (reads back) at most that much unsynced data.
+    // open checks (reads back) only what came after it, at most that much plus one file.
     constexpr std::uint64_t kImportSyncBytes = 64 << 20;
     WriteOptions wo;
     wo.sync = false;
