@@ -160,7 +160,6 @@ DB::Impl::~Impl() {
     if (written.ok()) checkpoint_ = {v->seq, *written};
   }
   internal::CommittedMark mark{v->seq, log_->durable(), checkpoint_.scan_from, checkpoint_.id};
-  if (mark.scan_from == 0) mark.checkpoint = 0;
   if (mark != committed_) (void)internal::write_committed(env_, dir_, mark);
 }
 

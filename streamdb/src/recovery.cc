@@ -502,7 +502,7 @@ Result<Recovered> recover_from(Env* env, const std::string& dir, const Config& c
   }
   out.state = replay.build();
   out.last_seq = seq;
-  if (checkpoint != nullptr) {
+  if (checkpoint != nullptr && checkpoint->scan_from != 0) {
     out.checkpoint_id = checkpoint->id;
     out.checkpoint_scan_from = checkpoint->scan_from;
   }

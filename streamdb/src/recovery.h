@@ -44,8 +44,9 @@ struct Recovered {
   std::uint64_t end = 0;  // length of the last segment
   // Salvage only: what was skipped (lost commits, operations that no longer fit).
   std::vector<std::string> salvaged;
-  // The checkpoint the index was rebuilt from (id 0: none), and the log position from which
-  // every commit after it lies (0: unknown, a checkpoint written before this was recorded).
+  // The checkpoint the index was rebuilt from and the log position from which every commit
+  // after it lies; both 0 when there is none or its position is unknown (an empty index, or a
+  // checkpoint written before positions were recorded).
   std::uint64_t checkpoint_id = 0;
   std::uint64_t checkpoint_scan_from = 0;
   // How many records the open walked: what the next open walks again, and more.

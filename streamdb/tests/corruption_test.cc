@@ -167,8 +167,7 @@ TEST(CorruptionTest, DamagedDocumentDoesNotHideTheOthers) {
 
 // Offsets of the commit records in a segment file (walking the record headers).
 std::vector<std::uint64_t> commit_offsets(const fs::path& seg) {
-  std::ifstream f(seg, std::ios::binary);
-  std::string bytes(std::istreambuf_iterator<char>(f), {});
+  std::string bytes = streamdb::testing::read_file(seg);
   std::vector<std::uint64_t> out;
   for (std::size_t off = 0; off + 32 <= bytes.size();) {
     std::uint32_t len = 0;
@@ -261,11 +260,7 @@ TEST(CorruptionTest, ACommitWithAPathTheApiRefusesIsDamageEvenWithValidChecksums
     ASSERT_TRUE((*db)->put({}, "/ab/x.wav", "escapes").ok());
   }
   fs::path seg = fs::path(dir.db()) / "00000001.seg";
-  std::string bytes;
-  {
-    std::ifstream f(seg, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(f), {});
-  }
+  std::string bytes = streamdb::testing::read_file(seg);
   std::vector<std::uint64_t> commits = commit_offsets(seg);
   ASSERT_EQ(commits.size(), 2u);
   auto* at = reinterpret_cast<std::byte*>(bytes.data() + commits[1]);
@@ -278,10 +273,7 @@ TEST(CorruptionTest, ACommitWithAPathTheApiRefusesIsDamageEvenWithValidChecksums
   std::memcpy(payload + path_at, "/..", 3);
   h.payload_checksum = internal::xxh3(payload, h.payload_len);
   internal::encode_header(h, at);
-  {
-    std::ofstream f(seg, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
+  streamdb::testing::write_file(seg, bytes);
 
   auto plain = DB::open(dir.db(), o);
   ASSERT_FALSE(plain.ok());
